@@ -1,0 +1,115 @@
+"""Array backends: the only part of minigan that imports numpy, cupy and numba for array math.
+
+    >>> from minigan import backend
+    >>> backend.available()          # what runs on this machine
+    ['numpy']
+    >>> backend.get("numpy").xp      # the array module
+    <module 'numpy' ...>
+
+The default backend is "numpy", or the MINIGAN_BACKEND environment variable, or whatever
+`minigan.set_default_backend(name)` chose last.
+"""
+
+import os
+import sys
+
+from .backends import Backend, BackendUnavailable, CupyBackend, NumpyBackend
+from .geometry import conv_output_size, conv_transpose_output_size, pair
+
+__all__ = ["Backend", "BackendUnavailable", "available", "get", "of", "default", "set_default",
+           "unavailable_reason", "names", "seed_all", "host_module", "pair", "conv_output_size", "conv_transpose_output_size"]
+
+_CLASSES = {"numpy": NumpyBackend, "cupy": CupyBackend}
+_instances = {}
+_by_array_type = {}  # the array class of each backend created so far -> that backend
+_failures = {}
+_default_name = None
+_seed = None
+
+
+def names():
+    """Every backend minigan knows, available here or not."""
+    return list(_CLASSES)
+
+
+def get(name=None):
+    """The backend called `name` ("numpy" or "cupy"), or the default one.
+
+    Raises ValueError for an unknown name and BackendUnavailable, saying why and what to
+    install, for a backend that cannot run here.
+    """
+    if name is None:
+        return default()
+    if isinstance(name, Backend):
+        return name
+    if name not in _CLASSES:
+        raise ValueError(f"unknown backend {name!r}: choose one of {names()}")
+    if name not in _instances:
+        if name in _failures:
+            raise BackendUnavailable(_failures[name])
+        try:
+            instance = _CLASSES[name]()
+        except BackendUnavailable as error:
+            _failures[name] = str(error)
+            raise
+        if _seed is not None:
+            instance.seed(_seed)
+        _instances[name] = instance
+        _by_array_type[instance.array_type] = instance
+    return _instances[name]
+
+
+def unavailable_reason(name):
+    """None if backend `name` works here, else the sentence that explains why not."""
+    try:
+        get(name)
+    except BackendUnavailable as error:
+        return str(error)
+    return None
+
+
+def available():
+    """The names of the backends that work on this machine."""
+    return [name for name in _CLASSES if unavailable_reason(name) is None]
+
+
+def seed_all(seed):
+    """Seed the generator of every backend, those created later included."""
+    global _seed
+    _seed = seed
+    for instance in _instances.values():
+        instance.seed(seed)
+
+
+def of(array):
+    """The backend that owns `array`; a TypeError for anything that is not a backend array."""
+    found = _by_array_type.get(type(array))
+    if found is not None:
+        return found
+    numpy_backend = get("numpy")
+    if isinstance(array, (numpy_backend.xp.ndarray, numpy_backend.xp.generic)):
+        return numpy_backend
+    cupy = sys.modules.get("cupy")
+    if cupy is not None and isinstance(array, cupy.ndarray):
+        return get("cupy")
+    raise TypeError(f"expected a NumPy or CuPy array, got {type(array).__name__}")
+
+
+def default():
+    """The process-wide default backend."""
+    global _default_name
+    if _default_name is None:
+        _default_name = os.environ.get("MINIGAN_BACKEND", "numpy")
+    return get(_default_name)
+
+
+def set_default(name):
+    """Make `name` the default backend for new tensors; fails at once if it cannot run here."""
+    global _default_name
+    get(name)
+    _default_name = name
+
+
+def host_module():
+    """NumPy, for code at the edges (data loading, image files) that works on host arrays."""
+    return get("numpy").xp

@@ -1,0 +1,155 @@
+"""The two backends. A backend knows its array module, its kernels, its random generator, how to
+move arrays to and from the host, and how to wait for the device."""
+
+import os
+
+import numpy as np
+
+from . import reference
+
+
+class BackendUnavailable(RuntimeError):
+    """A backend was asked for that cannot run on this machine."""
+
+
+def _configure_numba_threads():
+    """Pick Numba's threading layer before its first parallel kernel runs.
+
+    NumPy's BLAS (OpenBLAS) keeps its worker threads spinning for a while after each matrix
+    product, and Numba's default OpenMP layer does the same after each parallel loop, so when
+    their calls alternate, as im2col -> GEMM -> col2im do, each pool steals the cores the other
+    needs. The 'workqueue' layer parks its threads at once. benchmarks/threading_layer.py
+    measures the choice; MINIGAN_NUMBA_THREADING_LAYER (or NUMBA_THREADING_LAYER) overrides it.
+    """
+    import numba
+
+    if "NUMBA_THREADING_LAYER" not in os.environ:
+        numba.config.THREADING_LAYER = os.environ.get("MINIGAN_NUMBA_THREADING_LAYER", "workqueue")
+
+
+class Backend:
+    """What every backend shares; subclasses set `name`, `xp`, `array_type` and `_kernels`."""
+
+    name = ""
+
+    def __repr__(self):
+        return f"<minigan backend {self.name!r}>"
+
+    # -- moving arrays ------------------------------------------------------------------------
+    def asarray(self, data, dtype=None):
+        return self.xp.asarray(data, dtype=dtype)
+
+    # -- random numbers -----------------------------------------------------------------------
+    def seed(self, seed):
+        self.rng = self.xp.random.default_rng(seed)
+
+    def randn(self, shape, dtype):
+        return self.rng.standard_normal(shape, dtype=dtype)
+
+    def rand(self, shape, dtype):
+        return self.rng.random(shape, dtype=dtype)
+
+    def randint(self, low, high, shape):
+        return self.rng.integers(low, high, size=shape)
+
+    def permutation(self, n):
+        return self.rng.permutation(n)
+
+    # -- kernels ------------------------------------------------------------------------------
+    def scatter_add(self, target, index, values):
+        """target[index] += values, summing repeated indices (np.add.at)."""
+        self.xp.add.at(target, index, values)
+
+    def im2col_reference(self, x, kh, kw, stride, padding, dilation):
+        return reference.im2col_reference(self.xp, x, kh, kw, stride, padding, dilation)
+
+    def col2im_reference(self, col, x_shape, stride, padding, dilation):
+        return reference.col2im_reference(self.xp, self.scatter_add, col, x_shape, stride,
+                                          padding, dilation)
+
+
+class NumpyBackend(Backend):
+    """CPU arrays: NumPy for array math, Numba for the convolution kernels."""
+
+    name = "numpy"
+    xp = np
+    array_type = np.ndarray
+
+    def __init__(self):
+        _configure_numba_threads()
+        from . import cpu_kernels
+
+        self._kernels = cpu_kernels
+        self.rng = np.random.default_rng()
+
+    def to_host(self, array):
+        return np.asarray(array)
+
+    def synchronize(self):
+        """Wait for queued work; on the CPU every call has already finished."""
+
+    def rng_state(self):
+        """The generator's state as JSON-friendly data (for checkpoints)."""
+        return self.rng.bit_generator.state
+
+    def set_rng_state(self, state):
+        self.rng.bit_generator.state = state
+
+    def im2col(self, x, kh, kw, stride, padding, dilation):
+        return self._kernels.im2col(x, kh, kw, stride, padding, dilation)
+
+    def col2im(self, col, x_shape, stride, padding, dilation):
+        return self._kernels.col2im(col, x_shape, stride, padding, dilation)
+
+
+GPU_INSTALL_HINT = ('Install CuPy for CUDA 12 with: pip install "minigan[gpu]" '
+                    '(or use the default backend, "numpy").')
+
+
+class CupyBackend(Backend):
+    """GPU arrays: CuPy for array math, numba.cuda kernels for the convolution kernels."""
+
+    name = "cupy"
+
+    def __init__(self):
+        try:
+            import cupy
+        except ImportError as error:
+            raise BackendUnavailable(
+                f"the 'cupy' backend needs CuPy, which is not installed here ({error}). "
+                + GPU_INSTALL_HINT) from None
+        try:
+            count = cupy.cuda.runtime.getDeviceCount()
+        except Exception as error:  # CUDA driver missing or broken: CuPy raises its own types
+            raise BackendUnavailable(
+                f"CuPy is installed but cannot reach a CUDA GPU ({type(error).__name__}: {error}). "
+                "Run on a machine with an NVIDIA GPU and driver, or use the 'numpy' backend."
+            ) from None
+        if count == 0:
+            raise BackendUnavailable("CuPy is installed but this machine has no CUDA GPU. "
+                                     "Use the 'numpy' backend.")
+        from . import gpu_kernels
+
+        self.xp = cupy
+        self.array_type = cupy.ndarray
+        self._kernels = gpu_kernels
+        self.rng = cupy.random.default_rng()
+
+    def to_host(self, array):
+        return self.xp.asnumpy(array)
+
+    def synchronize(self):
+        """Wait until the GPU has finished every queued kernel (needed for honest timings)."""
+        self.xp.cuda.get_current_stream().synchronize()
+
+    def rng_state(self):
+        return None  # CuPy's generators cannot export their state; a resumed run reseeds
+
+    def set_rng_state(self, state):
+        raise NotImplementedError("CuPy's random generator state cannot be restored")
+
+    def im2col(self, x, kh, kw, stride, padding, dilation):
+        return self._kernels.im2col(self.xp, x, kh, kw, stride, padding, dilation)
+
+    def col2im(self, col, x_shape, stride, padding, dilation):
+        return self._kernels.col2im(self.xp, col, x_shape, stride, padding, dilation)

@@ -1,0 +1,63 @@
+"""minigan.functional (imported as F): every differentiable op.
+
+Importing this module also gives Tensor its operators (`+`, `@`, `x[i]`, ...) and methods
+(`x.sum()`, `x.reshape(...)`, ...), which are these same functions.
+"""
+
+from ..tensor import Tensor
+from .activations import (elu, leaky_relu, log_sigmoid, log_softmax, logsigmoid, relu, sigmoid,
+                          softmax, softplus, tanh)
+from .arithmetic import (add, as_tensor, broadcast_to, div, expand, matmul, mul, neg, pow, sub,
+                         sum_to)
+from .elementwise import (abs, astype, clamp, clip, eq, exp, ge, gt, le, log, lt, maximum,
+                          minimum, ne, sign, sqrt, to, where)
+from .reductions import argmax, argmin, logsumexp, max, mean, min, sum, var
+from .shape import (cat, concatenate, flatten, getitem, pad, permute, reshape, squeeze, stack,
+                    transpose, unsqueeze)
+
+
+def _reflected(op):
+    return lambda self, other: op(other, self)
+
+
+def _install_tensor_methods():
+    operators = {
+        "__add__": add, "__radd__": _reflected(add),
+        "__sub__": sub, "__rsub__": _reflected(sub),
+        "__mul__": mul, "__rmul__": _reflected(mul),
+        "__truediv__": div, "__rtruediv__": _reflected(div),
+        "__pow__": pow, "__rpow__": _reflected(pow),
+        "__matmul__": matmul, "__rmatmul__": _reflected(matmul),
+        "__neg__": neg, "__abs__": abs, "__getitem__": getitem,
+        "__eq__": eq, "__ne__": ne, "__lt__": lt, "__le__": le, "__gt__": gt, "__ge__": ge,
+    }
+    methods = {
+        "sum": sum, "mean": mean, "max": max, "min": min, "var": var, "logsumexp": logsumexp,
+        "argmax": argmax, "argmin": argmin,
+        "reshape": reshape, "view": reshape, "permute": permute, "transpose": transpose,
+        "flatten": flatten, "squeeze": squeeze, "unsqueeze": unsqueeze,
+        "expand": expand, "broadcast_to": broadcast_to, "sum_to": sum_to,
+        "exp": exp, "log": log, "sqrt": sqrt, "abs": abs, "clip": clip, "clamp": clamp,
+        "sign": sign, "pow": pow, "matmul": matmul,
+        "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
+        "log_softmax": log_softmax,
+        "astype": astype, "to": to,
+        "float": lambda self: astype(self, "float32"),
+        "double": lambda self: astype(self, "float64"),
+    }
+    for name, function in {**operators, **methods}.items():
+        setattr(Tensor, name, function)
+    Tensor.T = property(transpose)
+    Tensor.mT = property(lambda self: transpose(self, -2, -1))
+
+
+_install_tensor_methods()
+
+__all__ = [
+    "abs", "add", "argmax", "argmin", "as_tensor", "astype", "broadcast_to", "cat", "clamp",
+    "clip", "concatenate", "div", "elu", "eq", "exp", "expand", "flatten", "ge", "getitem", "gt",
+    "le", "leaky_relu", "log", "log_sigmoid", "log_softmax", "logsigmoid", "logsumexp", "lt",
+    "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "ne", "neg", "pad", "permute",
+    "pow", "relu", "reshape", "sigmoid", "sign", "softmax", "softplus", "sqrt", "squeeze",
+    "stack", "sub", "sum", "sum_to", "tanh", "to", "transpose", "unsqueeze", "var", "where",
+]

@@ -1,0 +1,28 @@
+"""Shared fixtures: every backend-aware test runs on each backend, skipping with the reason
+where a backend cannot run; hypothesis gets a profile that fits CI's 2-core budget."""
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from minigan import backend
+
+settings.register_profile(
+    "ci", max_examples=12, deadline=None, derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("thorough", max_examples=200, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_generate_tests(metafunc):
+    if "backend_name" in metafunc.fixturenames:
+        metafunc.parametrize("backend_name", backend.names(), indirect=True)
+
+
+@pytest.fixture
+def backend_name(request):
+    reason = backend.unavailable_reason(request.param)
+    if reason is not None:
+        pytest.skip(f"backend {request.param!r} unavailable: {reason}")
+    return request.param
