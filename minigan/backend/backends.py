@@ -15,16 +15,24 @@ class BackendUnavailable(RuntimeError):
 def _configure_numba_threads():
     """Pick Numba's threading layer before its first parallel kernel runs.
 
-    NumPy's BLAS (OpenBLAS) keeps its worker threads spinning for a while after each matrix
-    product, and Numba's default OpenMP layer does the same after each parallel loop, so when
-    their calls alternate, as im2col -> GEMM -> col2im do, each pool steals the cores the other
-    needs. The 'workqueue' layer parks its threads at once. benchmarks/threading_layer.py
-    measures the choice; MINIGAN_NUMBA_THREADING_LAYER (or NUMBA_THREADING_LAYER) overrides it.
+    The convolution alternates Numba kernels with OpenBLAS matrix products (im2col, GEMM,
+    col2im), and each thread pool keeps spinning for a while after its call, stealing the
+    cores the other one needs. Measured on 2 cores, whole processes A/B (see
+    benchmarks/README.md): OpenMP's layer alone was 6% slower than 'workqueue', but with
+    OpenBLAS told to stop spinning early (OPENBLAS_THREAD_TIMEOUT=4, set in __init__.py before
+    NumPy loads) it was 14% faster than either. 'workqueue' remains the fallback where OpenMP is
+    missing. MINIGAN_NUMBA_THREADING_LAYER or NUMBA_THREADING_LAYER override the choice.
     """
     import numba
 
-    if "NUMBA_THREADING_LAYER" not in os.environ:
-        numba.config.THREADING_LAYER = os.environ.get("MINIGAN_NUMBA_THREADING_LAYER", "workqueue")
+    if "NUMBA_THREADING_LAYER" in os.environ:
+        return
+    chosen = os.environ.get("MINIGAN_NUMBA_THREADING_LAYER")
+    if chosen:
+        numba.config.THREADING_LAYER = chosen
+    else:
+        numba.config.THREADING_LAYER_PRIORITY = ["omp", "workqueue", "tbb"]
+        numba.config.THREADING_LAYER = "default"
 
 
 class Backend:

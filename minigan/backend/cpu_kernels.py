@@ -1,9 +1,16 @@
 """Numba CPU kernels for im2col and col2im, with the index arithmetic of reference.py.
 
-Both run in parallel over independent slices of their output, so no two threads ever write the
-same element: im2col over the rows (c, i, j) of the column buffer, col2im over the images and
-channels (n, c) of the result. col2im is written as a gather, each pixel summing the column
-entries that came from it, which is why it needs no atomics.
+Both run in parallel over slices of their output that no other thread writes, so they need no
+atomics: im2col over the rows (c, i, j) of the column buffer, col2im over the image planes
+(n, c) of the result. Within its plane, col2im gathers every column entry that belongs to it.
+
+Speed notes (measured on a 2-core Xeon, 64x64x14x14 input, 4x4 kernel, stride 2):
+- Integer division costs tens of cycles. A gather that tests every tap of every pixel with
+  `%` and `//` took 57 ms; these loops hold no division: for each kernel tap the range of
+  output positions whose input pixel lies inside the image is computed once
+  (`_valid_range`), and the loops run over that range (5 to 6 ms).
+- Explicit loops, not slice assignments: Numba's per-slice overhead on these tiny (7-element)
+  rows cost more than the copying itself (im2col 9.2 ms with slices, 4.8 ms without).
 """
 
 import numpy as np
@@ -12,43 +19,62 @@ from numba import njit, prange
 from .geometry import conv_output_size
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True, inline="always")
+def _valid_range(first, stride, size, count):
+    """The range [lo, hi) of output positions o whose input position first + o*stride lies
+    inside [0, size), clipped to [0, count)."""
+    lo = 0
+    if first < 0:
+        lo = (-first + stride - 1) // stride
+    hi = 0
+    if size - first > 0:
+        hi = (size - first + stride - 1) // stride
+    return min(lo, count), min(max(hi, lo), count)
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
 def _im2col_kernel(x, col, sh, sw, ph, pw, dh, dw):
     N, C, H, W = x.shape
     _, kh, kw, _, OH, OW = col.shape
     for row in prange(C * kh * kw):
         c, i, j = row // (kh * kw), (row // kw) % kh, row % kw
+        first_h, first_w = i * dh - ph, j * dw - pw  # the input pixel that output (0, 0) reads
+        oh_lo, oh_hi = _valid_range(first_h, sh, H, OH)
+        ow_lo, ow_hi = _valid_range(first_w, sw, W, OW)
         for n in range(N):
             for oh in range(OH):
-                h = oh * sh - ph + i * dh
-                inside_h = 0 <= h < H
-                for ow in range(OW):
-                    w = ow * sw - pw + j * dw
-                    if inside_h and 0 <= w < W:
-                        col[c, i, j, n, oh, ow] = x[n, c, h, w]
-                    else:
+                if oh < oh_lo or oh >= oh_hi:  # this tap reads padding for the whole row
+                    for ow in range(OW):
                         col[c, i, j, n, oh, ow] = 0
+                    continue
+                h = first_h + oh * sh
+                for ow in range(ow_lo):
+                    col[c, i, j, n, oh, ow] = 0
+                for ow in range(ow_lo, ow_hi):
+                    col[c, i, j, n, oh, ow] = x[n, c, h, first_w + ow * sw]
+                for ow in range(ow_hi, OW):
+                    col[c, i, j, n, oh, ow] = 0
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _col2im_kernel(col, x, sh, sw, ph, pw, dh, dw):
     N, C, H, W = x.shape
     _, kh, kw, _, OH, OW = col.shape
-    for image_channel in prange(N * C):
-        n, c = image_channel // C, image_channel % C
+    for plane in prange(N * C):
+        n, c = plane // C, plane % C  # the plane x[n, c] is written by this thread only
         for h in range(H):
             for w in range(W):
-                total = col.dtype.type(0)
-                for i in range(kh):
-                    hs = h + ph - i * dh  # = oh * sh for the output row that used pixel h
-                    if hs < 0 or hs % sh != 0 or hs // sh >= OH:
-                        continue
-                    for j in range(kw):
-                        ws = w + pw - j * dw
-                        if ws < 0 or ws % sw != 0 or ws // sw >= OW:
-                            continue
-                        total += col[c, i, j, n, hs // sh, ws // sw]
-                x[n, c, h, w] = total
+                x[n, c, h, w] = 0
+        for i in range(kh):
+            first_h = i * dh - ph
+            oh_lo, oh_hi = _valid_range(first_h, sh, H, OH)
+            for j in range(kw):
+                first_w = j * dw - pw
+                ow_lo, ow_hi = _valid_range(first_w, sw, W, OW)
+                for oh in range(oh_lo, oh_hi):
+                    h = first_h + oh * sh
+                    for ow in range(ow_lo, ow_hi):
+                        x[n, c, h, first_w + ow * sw] += col[c, i, j, n, oh, ow]
 
 
 def im2col(x, kh, kw, stride, padding, dilation):

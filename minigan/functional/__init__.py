@@ -9,8 +9,14 @@ from .activations import (elu, leaky_relu, log_sigmoid, log_softmax, logsigmoid,
                           softmax, softplus, tanh)
 from .arithmetic import (add, as_tensor, broadcast_to, div, expand, matmul, mul, neg, pow, sub,
                          sum_to)
+from .conv import (col2im, conv2d, conv2d_weight_grad, conv_transpose2d, fold, im2col,
+                   unfold)
 from .elementwise import (abs, astype, clamp, clip, eq, exp, ge, gt, le, log, lt, maximum,
                           minimum, ne, sign, sqrt, to, where)
+from .layers import (avg_pool2d, batch_norm, dropout, embedding, interpolate, linear,
+                     max_pool2d)
+from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
+                     l1_loss, mse_loss, nll_loss)
 from .reductions import argmax, argmin, logsumexp, max, mean, min, sum, var
 from .shape import (cat, concatenate, flatten, getitem, pad, permute, reshape, squeeze, stack,
                     transpose, unsqueeze)
@@ -54,10 +60,14 @@ def _install_tensor_methods():
 _install_tensor_methods()
 
 __all__ = [
-    "abs", "add", "argmax", "argmin", "as_tensor", "astype", "broadcast_to", "cat", "clamp",
-    "clip", "concatenate", "div", "elu", "eq", "exp", "expand", "flatten", "ge", "getitem", "gt",
-    "le", "leaky_relu", "log", "log_sigmoid", "log_softmax", "logsigmoid", "logsumexp", "lt",
-    "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "ne", "neg", "pad", "permute",
-    "pow", "relu", "reshape", "sigmoid", "sign", "softmax", "softplus", "sqrt", "squeeze",
-    "stack", "sub", "sum", "sum_to", "tanh", "to", "transpose", "unsqueeze", "var", "where",
+    "abs", "add", "argmax", "argmin", "as_tensor", "astype", "avg_pool2d", "batch_norm",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "broadcast_to", "cat", "clamp",
+    "clip", "col2im", "concatenate", "conv2d", "conv2d_weight_grad", "conv_transpose2d",
+    "cross_entropy", "div", "dropout", "elu", "embedding", "eq", "exp", "expand", "flatten",
+    "fold", "ge", "getitem", "gt", "im2col", "interpolate", "l1_loss", "le", "leaky_relu",
+    "linear", "log", "log_sigmoid", "log_softmax", "logsigmoid", "logsumexp", "lt", "matmul",
+    "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mse_loss", "mul", "ne", "neg",
+    "nll_loss", "pad", "permute", "pow", "relu", "reshape", "sigmoid", "sign", "softmax",
+    "softplus", "sqrt", "squeeze", "stack", "sub", "sum", "sum_to", "tanh", "to", "transpose",
+    "unfold", "unsqueeze", "var", "where",
 ]

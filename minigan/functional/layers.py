@@ -1,0 +1,213 @@
+"""The ops behind the layers: linear, pooling, batch normalisation, dropout, upsampling,
+embedding."""
+
+from .. import backend as backends
+from ..backend import pair
+from ..tensor import Function, Tensor, is_grad_enabled
+from .conv import im2col
+from .shape import pad
+
+
+# -- linear -----------------------------------------------------------------------------------
+class Linear(Function):
+    def forward(self, x, w, b=None):
+        y = x @ w.T
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, gy):
+        # y = x W^T + b: dx = gy W, dW = gy^T x, db = sum over rows of gy
+        x, w = self.inputs[:2]
+        need = self.needs_input_grad
+        gx = gy @ w if need[0] else None
+        gw = None
+        if need[1]:
+            gy_rows, x_rows = gy.reshape(-1, gy.shape[-1]), x.reshape(-1, x.shape[-1])
+            gw = gy_rows.T @ x_rows
+        if len(need) == 2:
+            return gx, gw
+        gb = gy.reshape(-1, gy.shape[-1]).sum(axis=0) if need[2] else None
+        return gx, gw, gb
+
+
+def linear(x, weight, bias=None):
+    """x @ weight.T + bias, with PyTorch's weight layout (out_features, in_features)."""
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: the input's last axis has {x.shape[-1] if x.ndim else 0} "
+                         f"features (shape {x.shape}) but the weight {weight.shape} expects "
+                         f"{weight.shape[1]}")
+    return Linear()(*((x, weight) if bias is None else (x, weight, bias)))
+
+
+# -- pooling ----------------------------------------------------------------------------------
+def _pool_patches(x, kernel_size, stride, padding, dilation, fill):
+    """x's pooling windows as (C, kh*kw, N, OH, OW); the padding holds `fill`."""
+    kernel_size = pair(kernel_size, "kernel_size")
+    stride = kernel_size if stride is None else pair(stride, "stride")
+    ph, pw = pair(padding, "padding")
+    for p, k in zip((ph, pw), kernel_size):
+        if 2 * p > k:
+            raise ValueError(f"pooling padding {padding} must be at most half the kernel "
+                             f"{kernel_size}")
+    if ph or pw:
+        x = pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), value=fill)
+    col = im2col(x, kernel_size, stride, 0, dilation)
+    C, kh, kw, N, OH, OW = col.shape
+    return col.reshape(C, kh * kw, N, OH, OW)
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1):
+    """The maximum of each window (stride defaults to the kernel size)."""
+    windows = _pool_patches(x, kernel_size, stride, padding, dilation, float("-inf"))
+    return windows.max(axis=1).permute(1, 0, 2, 3)  # (N, C, OH, OW)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
+    """The mean of each window; padded zeros count unless count_include_pad=False."""
+    windows = _pool_patches(x, kernel_size, stride, padding, 1, 0.0)
+    if count_include_pad or pair(padding, "padding") == (0, 0):
+        return windows.mean(axis=1).permute(1, 0, 2, 3)
+    ones = Tensor(backends.of(x.data).xp.ones((1, 1) + x.shape[2:], dtype=x.dtype))
+    counts = _pool_patches(ones, kernel_size, stride, padding, 1, 0.0).sum(axis=1)
+    return (windows.sum(axis=1) / counts).permute(1, 0, 2, 3)
+
+
+# -- batch normalisation ----------------------------------------------------------------------
+def _stat_axes(x):
+    return (0,) + tuple(range(2, x.ndim))  # every axis but the channels'
+
+
+def _channel_shape(x):
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+class BatchNormTrain(Function):
+    """y = (x - mean) / sqrt(var + eps) * w + b with the batch's own mean and variance."""
+
+    def __init__(self, eps):
+        self.eps = eps
+
+    def forward(self, x, w, b):
+        axes, shape = _stat_axes(x), _channel_shape(x)
+        mean = x.mean(axis=axes, keepdims=True)
+        centred = x - mean
+        var = (centred * centred).mean(axis=axes, keepdims=True)
+        self.invstd = 1 / self.xp.sqrt(var + x.dtype.type(self.eps))
+        self.xhat = centred * self.invstd
+        self.batch_mean, self.batch_var = mean.reshape(-1), var.reshape(-1)
+        return self.xhat * w.reshape(shape) + b.reshape(shape)
+
+    def _normalized(self):
+        """xhat and 1/std: constants in plain training, recomputed from x with ops when the
+        backward pass is itself recorded (create_graph), so second derivatives see them."""
+        if not is_grad_enabled():
+            return Tensor(self.xhat), Tensor(self.invstd)
+        x = self.inputs[0]
+        axes = _stat_axes(x)
+        centred = x - x.mean(axis=axes, keepdims=True)
+        invstd = ((centred * centred).mean(axis=axes, keepdims=True) + self.eps) ** -0.5
+        return centred * invstd, invstd
+
+    def backward(self, gy):
+        # dx = invstd * (g - mean(g) - xhat * mean(g * xhat)) with g = gy * w
+        x, w, _ = self.inputs
+        axes, shape = _stat_axes(x), _channel_shape(x)
+        xhat, invstd = self._normalized()
+        need_x, need_w, need_b = self.needs_input_grad
+        gx = gw = gb = None
+        if need_x:
+            g = gy * w.reshape(shape)
+            gx = invstd * (g - g.mean(axis=axes, keepdims=True)
+                           - xhat * (g * xhat).mean(axis=axes, keepdims=True))
+        if need_w:
+            gw = (gy * xhat).sum(axis=axes)
+        if need_b:
+            gb = gy.sum(axis=axes)
+        return gx, gw, gb
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Batch normalisation over every axis but axis 1 (the channels), as PyTorch's.
+
+    In training it normalises with the batch's statistics and updates running_mean and
+    running_var in place (running_var with the unbiased variance); in evaluation it uses them.
+    """
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm needs (N, C, ...) input, got shape {x.shape}")
+    xp = backends.of(x.data).xp
+    channels = x.shape[1]
+    if weight is None:
+        weight = Tensor(xp.ones(channels, dtype=x.dtype))
+    if bias is None:
+        bias = Tensor(xp.zeros(channels, dtype=x.dtype))
+    if training:
+        count = x.size // channels
+        if count < 2:
+            raise ValueError(f"batch_norm in training needs more than one value per channel, "
+                             f"got input shape {x.shape}")
+        op = BatchNormTrain(eps)
+        y = op(x, weight, bias)
+        if running_mean is not None:
+            m = x.dtype.type(momentum)
+            running_mean.data *= 1 - m
+            running_mean.data += m * op.batch_mean
+            running_var.data *= 1 - m
+            running_var.data += m * op.batch_var * x.dtype.type(count / (count - 1))
+        return y
+    if running_mean is None:
+        raise ValueError("batch_norm in evaluation needs running_mean and running_var")
+    shape = _channel_shape(x)
+    scale = weight * Tensor(1 / xp.sqrt(running_var.data + x.dtype.type(eps)))
+    shift = bias - Tensor(running_mean.data) * scale
+    return x * scale.reshape(shape) + shift.reshape(shape)
+
+
+# -- dropout, upsampling, embedding -----------------------------------------------------------
+def dropout(x, p=0.5, training=True):
+    """Zero each element with probability p and scale the rest by 1/(1-p) (in training)."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+    if not training or p == 0:
+        return x
+    if p == 1:
+        return x * 0.0
+    source = backends.of(x.data)
+    keep = source.rand(x.shape, x.dtype) >= x.dtype.type(p)
+    return x * Tensor(keep.astype(x.dtype) * x.dtype.type(1 / (1 - p)))
+
+
+def interpolate(x, size=None, scale_factor=None, mode="nearest"):
+    """Nearest-neighbour resizing of (N, C, H, W) images, as PyTorch's mode="nearest"."""
+    if mode != "nearest":
+        raise ValueError(f"interpolate supports mode='nearest' only, got {mode!r}")
+    if x.ndim != 4:
+        raise ValueError(f"interpolate needs (N, C, H, W) input, got shape {x.shape}")
+    N, C, H, W = x.shape
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate needs exactly one of size and scale_factor")
+    if size is None:
+        sh, sw = (scale_factor, scale_factor) if not isinstance(scale_factor, (tuple, list)) \
+            else scale_factor
+        if float(sh).is_integer() and float(sw).is_integer():
+            sh, sw = int(sh), int(sw)  # whole factors: repeat each pixel by broadcasting
+            return x.reshape(N, C, H, 1, W, 1).expand(N, C, H, sh, W, sw).reshape(
+                N, C, H * sh, W * sw)
+        size = (int(H * sh), int(W * sw))
+    OH, OW = pair(size, "size")
+    xp = backends.of(x.data).xp
+    rows = xp.minimum((xp.arange(OH) * (H / OH)).astype("int64"), H - 1)
+    cols = xp.minimum((xp.arange(OW) * (W / OW)).astype("int64"), W - 1)
+    return x[:, :, Tensor(rows)[:, None], Tensor(cols)[None, :]]
+
+
+def embedding(indices, weight):
+    """Rows of `weight` (num_embeddings, dim) picked by integer `indices`: shape indices + (dim,)."""
+    data = indices.data if isinstance(indices, Tensor) else backends.of(weight.data).asarray(indices)
+    if data.dtype.kind not in "iu":
+        raise TypeError(f"embedding needs integer indices, got {data.dtype}")
+    if data.size and (data.min() < 0 or data.max() >= weight.shape[0]):
+        raise IndexError(f"embedding indices must be in [0, {weight.shape[0]}), got values from "
+                         f"{int(data.min())} to {int(data.max())}")
+    return weight[Tensor(data)]

@@ -1,0 +1,94 @@
+"""Utilities on modules and their gradients: spectral normalisation and gradient clipping."""
+
+import math
+
+from ..tensor import Tensor, no_grad, zeros
+from . import init
+from .layers import ConvTranspose2d
+from .module import Parameter
+
+
+class SpectralNorm:
+    """Keeps `module.<name>` = W / sigma(W), sigma estimated by power iteration (Miyato et al.,
+    2018). The learned tensor is `<name>_orig`; the singular vectors `<name>_u`, `<name>_v`
+    are buffers, refined by one step per forward in training mode."""
+
+    def __init__(self, name, n_power_iterations, dim, eps):
+        self.name, self.n_power_iterations, self.dim, self.eps = (name, n_power_iterations, dim,
+                                                                  eps)
+
+    def matrix(self, weight):
+        """The weight as a matrix with axis `dim` as its rows."""
+        if self.dim != 0:
+            order = [self.dim] + [d for d in range(weight.ndim) if d != self.dim]
+            weight = weight.permute(*order)
+        return weight.reshape(weight.shape[0], -1)
+
+    def _normalize(self, vector):
+        norm = max(math.sqrt(float((vector * vector).sum().item())), self.eps)
+        return vector / norm
+
+    def compute_weight(self, module, do_power_iteration):
+        weight = getattr(module, self.name + "_orig")
+        u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
+        matrix = self.matrix(weight)
+        if do_power_iteration:
+            with no_grad():
+                fixed = matrix.detach()
+                for _ in range(self.n_power_iterations):
+                    v.data[...] = self._normalize(fixed.T @ u).data
+                    u.data[...] = self._normalize(fixed @ v).data
+        sigma = (u * (matrix @ v)).sum()  # u^T W v, differentiable in W only
+        return weight / sigma
+
+    def __call__(self, module, inputs):
+        object.__setattr__(module, self.name, self.compute_weight(module, module.training))
+
+
+def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=None):
+    """Constrain the spectral norm of `module.<name>` to 1; returns the module.
+
+    Parameters and buffers are PyTorch's (`weight_orig`, `weight_u`, `weight_v`), so state
+    dicts move between the two."""
+    if dim is None:
+        dim = 1 if isinstance(module, ConvTranspose2d) else 0
+    weight = module._parameters.get(name)
+    if weight is None:
+        raise ValueError(f"spectral_norm: {module!r} has no parameter {name!r}")
+    norm = SpectralNorm(name, n_power_iterations, dim, eps)
+    with no_grad():
+        rows, columns = norm.matrix(weight).shape
+        u = norm._normalize(init.normal_(zeros(rows, dtype=weight.dtype, backend=weight.backend)))
+        v = norm._normalize(init.normal_(zeros(columns, dtype=weight.dtype,
+                                               backend=weight.backend)))
+    del module._parameters[name]
+    module.register_parameter(name + "_orig", Parameter(weight.data))
+    module.register_buffer(name + "_u", u.detach())
+    module.register_buffer(name + "_v", v.detach())
+    object.__setattr__(module, name, Tensor(weight.data))
+    module.register_forward_pre_hook(norm)
+    return module
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scale the gradients so that their joint norm is at most max_norm; returns the norm
+    before clipping. The gradients are replaced, never changed in place."""
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    parameters = [p for p in parameters if p.grad is not None]
+    if not parameters:
+        return 0.0
+    with no_grad():
+        if norm_type == math.inf:
+            total = max(float(p.grad.abs().max().item()) for p in parameters)
+        else:
+            total = sum(float((p.grad.abs() ** norm_type).sum().item())
+                        for p in parameters) ** (1.0 / norm_type)
+        if error_if_nonfinite and not math.isfinite(total):
+            raise RuntimeError(f"the total norm of the gradients is {total}; "
+                               "clip_grad_norm_ cannot clip a non-finite norm")
+        coefficient = max_norm / (total + 1e-6)
+        if coefficient < 1:
+            for p in parameters:
+                p.grad = p.grad * coefficient
+    return total
