@@ -11,7 +11,7 @@ backpropagation trains a GAN, and to train one.
 from . import backend
 from . import functional
 from . import functional as F
-from . import nn
+from . import data, nn, optim
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .tensor import (Function, Tensor, arange, enable_grad, full, grad, is_grad_enabled,
                      manual_seed, no_grad, ones, ones_like, rand, randint, randn, tensor, zeros,
@@ -41,7 +41,7 @@ def get_default_backend():
 
 
 __all__ = [
-    "F", "Function", "nn", "GradcheckError", "Tensor", "arange", "backend", "cat", "enable_grad",
+    "F", "Function", "data", "nn", "optim", "GradcheckError", "Tensor", "arange", "backend", "cat", "enable_grad",
     "float32", "float64", "full", "functional", "get_default_backend", "grad", "gradcheck",
     "gradgradcheck", "int64", "is_grad_enabled", "manual_seed", "maximum", "minimum", "no_grad",
     "ones", "ones_like", "rand", "randint", "randn", "set_default_backend", "stack", "tensor",

@@ -1,15 +1,18 @@
-"""Every op: gradcheck and gradgradcheck in float64, and forward, gradient and second
-derivative against PyTorch on the same inputs (relative error < 1e-10)."""
+"""Every op, those behind the layers included: gradcheck and gradgradcheck in float64, and
+forward, gradient and second derivative against PyTorch on the same inputs (relative error
+< 1e-10)."""
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from op_cases import CASES
+from layer_cases import LAYER_CASES
+from op_cases import CASES as OP_CASES
 from support import assert_close, host, leaf, needs_torch, torch
 
 import minigan as mg
 
+CASES = OP_CASES + LAYER_CASES
 CASE_IDS = [case.name for case in CASES]
 
 

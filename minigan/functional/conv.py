@@ -21,10 +21,15 @@ def _geometry(stride, padding, dilation):
     return pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
 
 
-def _output_padding_to_reach(size, out_size, kernel, stride, padding, dilation):
-    """The output_padding that makes a transposed convolution of `out_size` return `size`."""
-    return tuple(s - conv_transpose_output_size(o, k, st, p, 0, d)
-                 for s, o, k, st, p, d in zip(size, out_size, kernel, stride, padding, dilation))
+def _input_gradient(gy, w, size, stride, padding, dilation):
+    """dL/dx of a conv2d with weight w whose input had spatial `size`: the transposed
+    convolution of gy, with the output_padding that makes it exactly that size. (The Function
+    is called directly: inside a backward this padding may exceed what PyTorch's public
+    conv_transpose2d accepts, which the col2im formulation handles the same way.)"""
+    natural = [conv_transpose_output_size(o, k, s, p, 0, d)
+               for o, k, s, p, d in zip(gy.shape[2:], w.shape[2:], stride, padding, dilation)]
+    output_padding = tuple(n - m for n, m in zip(size, natural))
+    return ConvTranspose2d(stride, padding, output_padding, dilation)(gy, w)
 
 
 class Conv2d(Function):
@@ -48,10 +53,7 @@ class Conv2d(Function):
         need = self.needs_input_grad
         gx = gw = gb = None
         if need[0]:
-            output_padding = _output_padding_to_reach(x.shape[2:], gy.shape[2:], w.shape[2:],
-                                                      self.stride, self.padding, self.dilation)
-            gx = conv_transpose2d(gy, w, None, self.stride, self.padding, output_padding,
-                                  self.dilation)
+            gx = _input_gradient(gy, w, x.shape[2:], self.stride, self.padding, self.dilation)
         col, self.col = self.col, None  # a second backward (retain_graph) recomputes it
         if need[1]:
             gw = Conv2dWeightGrad(w.shape[2:], self.stride, self.padding, self.dilation,
@@ -89,6 +91,8 @@ class ConvTranspose2d(Function):
             convolution = Conv2d(self.stride, self.padding, self.dilation)
             gx = convolution(gy, w)
             col, convolution.col = convolution.col, None  # im2col(gy): the weight grad needs it too
+            if gx.shape != x.shape:  # output_padding >= stride added rows that no input reached
+                gx = gx[:, :, :x.shape[2], :x.shape[3]]
         if need[1]:
             gw = Conv2dWeightGrad(w.shape[2:], self.stride, self.padding, self.dilation, col)(gy, x)
         if len(need) == 3 and need[2]:
@@ -106,11 +110,13 @@ class Conv2dWeightGrad(Function):
 
     def forward(self, x, gy):
         C, (kh, kw) = x.shape[1], self.kernel_size
-        O = gy.shape[1]
+        O, OH, OW = gy.shape[1:]
         col = self.col
         if col is None:
             col = self.backend.im2col(x, kh, kw, self.stride, self.padding, self.dilation)
         self.col = None  # the conv2d forward's buffer is needed once; free it now
+        if col.shape[4:] != (OH, OW):  # gy covers fewer output positions than x allows
+            col = col[..., :OH, :OW]
         gy_rows = self.xp.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(O, -1)
         return (gy_rows @ col.reshape(C * kh * kw, -1).T).reshape(O, C, kh, kw)
 
@@ -120,12 +126,11 @@ class Conv2dWeightGrad(Function):
         need_x, need_gy = self.needs_input_grad
         gx = ggy = None
         if need_x:
-            output_padding = _output_padding_to_reach(x.shape[2:], gy.shape[2:], ggw.shape[2:],
-                                                      self.stride, self.padding, self.dilation)
-            gx = conv_transpose2d(gy, ggw, None, self.stride, self.padding, output_padding,
-                                  self.dilation)
+            gx = _input_gradient(gy, ggw, x.shape[2:], self.stride, self.padding, self.dilation)
         if need_gy:
             ggy = conv2d(x, ggw, None, self.stride, self.padding, self.dilation)
+            if ggy.shape != gy.shape:
+                ggy = ggy[:, :, :gy.shape[2], :gy.shape[3]]
         return gx, ggy
 
 
@@ -180,7 +185,9 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
 
 def conv2d_weight_grad(x, grad_output, kernel_size, stride=1, padding=0, dilation=1):
     """The gradient of conv2d's loss with respect to its weight, from the input `x` (N, C, H, W)
-    and the output gradient (N, O, OH, OW): a tensor (O, C, kh, kw)."""
+    and the output gradient (N, O, OH, OW): a tensor (O, C, kh, kw). The output gradient may
+    cover fewer positions than conv2d(x) has (ConvTranspose2d's output_padding); the rest
+    count as zero."""
     stride, padding, dilation = _geometry(stride, padding, dilation)
     return Conv2dWeightGrad(pair(kernel_size, "kernel_size"), stride, padding, dilation)(
         x, grad_output)

@@ -195,11 +195,26 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest"):
             return x.reshape(N, C, H, 1, W, 1).expand(N, C, H, sh, W, sw).reshape(
                 N, C, H * sh, W * sw)
         size = (int(H * sh), int(W * sw))
+    else:
+        sh = sw = None
     OH, OW = pair(size, "size")
     xp = backends.of(x.data).xp
-    rows = xp.minimum((xp.arange(OH) * (H / OH)).astype("int64"), H - 1)
-    cols = xp.minimum((xp.arange(OW) * (W / OW)).astype("int64"), W - 1)
+    rows = _nearest_sources(xp, H, OH, sh)
+    cols = _nearest_sources(xp, W, OW, sw)
     return x[:, :, Tensor(rows)[:, None], Tensor(cols)[None, :]]
+
+
+def _nearest_sources(xp, size, out_size, scale_factor):
+    """The input pixel that each output pixel i copies, as PyTorch picks it: i at equal size,
+    i // 2 at double size, else floor(i * step) in float32 with step = 1 / scale_factor when
+    one is given, size / out_size otherwise."""
+    if out_size == size:
+        return xp.arange(out_size)
+    if out_size == 2 * size:
+        return xp.arange(out_size) // 2
+    step = xp.float32(1 / scale_factor if scale_factor is not None else size / out_size)
+    sources = xp.floor(xp.arange(out_size, dtype=xp.float32) * step).astype("int64")
+    return xp.minimum(sources, size - 1)
 
 
 def embedding(indices, weight):

@@ -116,18 +116,30 @@ class Module:
         return self.forward(*inputs, **kwargs)
 
     # -- walking the tree ---------------------------------------------------------------------
-    def named_modules(self, prefix=""):
-        """(name, module) for this module and every descendant, depth first."""
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(name, module) for this module and every descendant, depth first; a module that
+        appears twice comes once, as in PyTorch, unless remove_duplicate=False."""
+        if remove_duplicate:
+            memo = set() if memo is None else memo
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name,
+                                               remove_duplicate)
 
     def modules(self):
         return (module for _, module in self.named_modules())
 
     def named_children(self):
-        return ((name, child) for name, child in self._modules.items() if child is not None)
+        """(name, module) for each direct sub-module, each once."""
+        seen = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
 
     def children(self):
         return (child for _, child in self.named_children())
@@ -193,12 +205,10 @@ class Module:
                     for tensor in table.values():
                         if tensor is None:
                             continue
-                        if moving_backend:
+                        if moving_backend or tensor.dtype.kind == "f":
                             tensor.data = tensor.to(target).data
-                        elif tensor.dtype.kind == "f":
-                            tensor.data = tensor.to(target).data
-                        if tensor.grad is not None:
-                            tensor.grad = None
+                            if tensor.grad is not None:
+                                tensor.grad = tensor.grad.to(target)
         return self
 
     def double(self):
@@ -211,7 +221,7 @@ class Module:
     def state_dict(self):
         """An ordered {dotted name: Tensor} of every parameter and persistent buffer."""
         state = OrderedDict()
-        for module_name, module in self.named_modules():
+        for module_name, module in self.named_modules(remove_duplicate=False):
             prefix = f"{module_name}." if module_name else ""
             for name, p in module._parameters.items():
                 if p is not None:
@@ -226,7 +236,7 @@ class Module:
         parameters and buffers, in place. With strict=True, any missing, unexpected or
         mis-shaped key is an error that lists them all; returns (missing, unexpected) keys."""
         own = {}
-        for module_name, module in self.named_modules():
+        for module_name, module in self.named_modules(remove_duplicate=False):
             prefix = f"{module_name}." if module_name else ""
             for table in (module._parameters, module._buffers):
                 for name, tensor in table.items():
@@ -298,10 +308,9 @@ class Sequential(Module):
         return self
 
     def __getitem__(self, index):
-        modules = list(self._modules.values())
-        if isinstance(index, slice):
-            return Sequential(*modules[index])
-        return modules[index]
+        if isinstance(index, slice):  # keeps the names, so state-dict keys stay PyTorch's
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return list(self._modules.values())[index]
 
     def __len__(self):
         return len(self._modules)

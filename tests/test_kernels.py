@@ -1,0 +1,69 @@
+"""The fast im2col/col2im kernels against the reference kernels, on drawn geometries."""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+from hypothesis import given
+from kernel_cases import geometries
+
+from minigan import backend
+
+TESTS = pathlib.Path(__file__).parent
+
+
+@given(geometry=geometries())
+def test_im2col_equals_reference(backend_name, geometry):
+    b = backend.get(backend_name)
+    shape, kh, kw, stride, padding, dilation = geometry
+    x = b.asarray(np.random.default_rng(0).standard_normal(shape).astype(np.float32))
+    fast = b.im2col(x, kh, kw, stride, padding, dilation)
+    expected = b.im2col_reference(x, kh, kw, stride, padding, dilation)
+    assert fast.shape == expected.shape and fast.dtype == x.dtype
+    np.testing.assert_array_equal(b.to_host(fast), b.to_host(expected))
+
+
+@given(geometry=geometries())
+def test_col2im_equals_reference(backend_name, geometry):
+    b = backend.get(backend_name)
+    shape, kh, kw, stride, padding, dilation = geometry
+    x = b.asarray(np.zeros(shape, dtype=np.float64))
+    col_shape = b.im2col_reference(x, kh, kw, stride, padding, dilation).shape
+    col = b.asarray(np.random.default_rng(1).standard_normal(col_shape))
+    fast = b.col2im(col, shape, stride, padding, dilation)
+    expected = b.col2im_reference(col, shape, stride, padding, dilation)
+    assert fast.shape == shape and fast.dtype == col.dtype
+    np.testing.assert_allclose(b.to_host(fast), b.to_host(expected), rtol=1e-12, atol=1e-12)
+
+
+@given(geometry=geometries())
+def test_col2im_is_the_adjoint_of_im2col(geometry):
+    """<im2col(x), c> = <x, col2im(c)> for all x, c: col2im is im2col's transpose."""
+    b = backend.get("numpy")
+    shape, kh, kw, stride, padding, dilation = geometry
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(shape)
+    col = b.im2col(x, kh, kw, stride, padding, dilation)
+    c = rng.standard_normal(col.shape)
+    left = float((col * c).sum())
+    right = float((x * b.col2im(c, shape, stride, padding, dilation)).sum())
+    assert abs(left - right) <= 1e-10 * max(1.0, abs(left))
+
+
+def test_kernels_accept_non_contiguous_input():
+    b = backend.get("numpy")
+    x = np.random.default_rng(3).standard_normal((4, 3, 6, 5)).transpose(1, 0, 2, 3)
+    fast = b.im2col(x, 3, 3, (1, 1), (1, 1), (1, 1))
+    np.testing.assert_array_equal(fast, b.im2col_reference(x, 3, 3, (1, 1), (1, 1), (1, 1)))
+
+
+def test_gpu_kernels_under_the_cuda_simulator():
+    """The CUDA kernels' index arithmetic, run by Numba's simulator on NumPy arrays."""
+    environment = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    result = subprocess.run([sys.executable, str(TESTS / "gpu_simulator_check.py"), "10"],
+                            cwd=TESTS, env=environment, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "match the reference" in result.stdout
