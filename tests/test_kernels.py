@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from hypothesis import given
 from kernel_cases import geometries
 
@@ -67,3 +68,47 @@ def test_gpu_kernels_under_the_cuda_simulator():
                             timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "match the reference" in result.stdout
+
+
+# -- the fused elementwise kernels against the plain-array versions of Backend ----------------
+SHAPES = [(64, 8, 5, 5), (7, 3), (4, 6, 9), (2, 1, 1, 1)]
+
+
+def _fast_and_plain(name, *arguments):
+    numpy_backend = backend.get("numpy")
+    fast = getattr(numpy_backend, name)(*arguments)
+    plain = getattr(backend.Backend, name)(numpy_backend, *arguments)
+    return fast, plain
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("slope", [0.0, 0.2, 1.5])
+def test_leaky_relu_kernels(shape, dtype, slope):
+    rng = np.random.default_rng(4)
+    x, gy = (rng.standard_normal(shape).astype(dtype) for _ in range(2))
+    x.reshape(-1)[0] = 0.0  # the kink itself: its gradient is slope, as in PyTorch
+    for fast, plain in (_fast_and_plain("leaky_relu", x, slope),
+                        _fast_and_plain("leaky_relu_grad", x, gy, slope)):
+        assert fast.dtype == dtype and fast.shape == shape
+        np.testing.assert_array_equal(fast, plain)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_batch_norm_kernels(shape, dtype):
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+    gy = rng.standard_normal(shape).astype(dtype)
+    weight = rng.uniform(0.5, 1.5, shape[1]).astype(dtype)
+    bias = rng.standard_normal(shape[1]).astype(dtype)
+    tolerance = 1e-5 if dtype == "float32" else 1e-12
+    forward = _fast_and_plain("batch_norm_forward", x, weight, bias, 1e-5)
+    for fast, plain, expected_dtype in zip(*forward, (dtype, "float64", "float64")):
+        assert fast.dtype == plain.dtype == expected_dtype  # statistics are kept in float64
+        np.testing.assert_allclose(fast, plain, rtol=tolerance, atol=tolerance)
+    _, mean, var = forward[1]
+    for fast, plain in zip(*_fast_and_plain("batch_norm_backward", gy, x, mean, var, weight,
+                                            1e-5)):
+        assert fast.dtype == dtype and fast.shape == plain.shape
+        np.testing.assert_allclose(fast, plain, rtol=tolerance, atol=tolerance * 10)

@@ -990,12 +990,18 @@ def test_dcgan_trains_one_step():
     assert fake.shape == (64, 1, 28, 28) and fake.dtype == "float32"
     assert np.abs(fake.numpy()).max() <= 1
 
-    # one generator step (non-saturating loss) changes every generator parameter
+    # one generator step (non-saturating loss) changes every generator parameter but the
+    # biases just before a BatchNorm: it subtracts each channel's mean, bias included, so their
+    # gradient is zero
     before = {n: p.numpy().copy() for n, p in generator.named_parameters()}
     F.binary_cross_entropy_with_logits(discriminator(fake), mg.ones(64, 1)).backward()
+    before_batch_norm = {"4.bias"}  # a per-channel bias (ConvTranspose2d) just before BN
+    for name in before_batch_norm:
+        assert np.abs(dict(generator.named_parameters())[name].grad.numpy()).max() < 1e-6
     _sgd_step(generator.parameters(), 0.01)
     for name, p in generator.named_parameters():
-        assert not np.array_equal(p.numpy(), before[name]), f"{name} did not change"
+        if name not in before_batch_norm:
+            assert not np.array_equal(p.numpy(), before[name]), f"{name} did not change"
 
     # discriminator steps on a fixed batch: every parameter changes and the loss goes down
     discriminator.zero_grad()
@@ -1019,28 +1025,41 @@ def test_dcgan_trains_one_step():
 
 @needs_torch
 def test_dcgan_step_matches_torch():
-    """The same DCGAN, weights and batch in torch (float64, the exact answer): minigan's float32
-    loss, gradients and running statistics agree to 1e-4."""
+    """The same DCGAN, weights and batch in torch float64 (the exact answer): minigan's float32
+    loss and running statistics agree to 1e-4, and each float32 gradient to 1e-4 or at least
+    about as well as torch's own float32 gradient (some are ill-conditioned through
+    BatchNorm's backward)."""
     mg.manual_seed(1)
     ours_g, ours_d = dcgan_generator(nn), dcgan_discriminator(nn)
-    theirs_g, theirs_d = dcgan_generator(torch.nn).double(), dcgan_discriminator(torch.nn).double()
-    theirs_g.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours_g.state_dict().items()})
-    theirs_d.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours_d.state_dict().items()})
-    z = random_array((64, 100), 0)
+    weights_g = {k: torch.tensor(v.numpy()) for k, v in ours_g.state_dict().items()}
+    weights_d = {k: torch.tensor(v.numpy()) for k, v in ours_d.state_dict().items()}
+    z = random_array((64, 100), 0).astype(np.float32)  # the same input values on every side
+
+    def torch_step(dtype):
+        g, d = dcgan_generator(torch.nn).to(dtype), dcgan_discriminator(torch.nn).to(dtype)
+        g.load_state_dict(weights_g)
+        d.load_state_dict(weights_d)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(
+            d(g(torch.tensor(z, dtype=dtype))), torch.ones(64, 1, dtype=dtype))
+        loss.backward()
+        return loss, g, d
+
+    expected, theirs_g, theirs_d = torch_step(torch.float64)
+    _, torch32_g, torch32_d = torch_step(torch.float32)
     loss = F.binary_cross_entropy_with_logits(ours_d(ours_g(mg.tensor(z, dtype="float32"))),
                                               mg.ones(64, 1))
-    expected = torch.nn.functional.binary_cross_entropy_with_logits(
-        theirs_d(theirs_g(torch.tensor(z))), torch.ones(64, 1, dtype=torch.float64))
     loss.backward()
-    expected.backward()
     assert_close(loss.numpy(), host(expected), 1e-6, "loss")
-    for ours, theirs in ((ours_g, theirs_g), (ours_d, theirs_d)):
+    for ours, theirs, theirs32 in ((ours_g, theirs_g, torch32_g), (ours_d, theirs_d, torch32_d)):
         expected_grads = {name: host(p.grad) for name, p in theirs.named_parameters()}
+        torch32_grads = {name: host(p.grad) for name, p in theirs32.named_parameters()}
         for name, p in ours.named_parameters():
             # a bias just before a BatchNorm has a true gradient of 0 (the batch mean removes
             # it), so measure each bias on the scale of its layer's weight gradient as well
             scale = max(np.abs(expected_grads[name]).max(),
                         np.abs(expected_grads[name.replace("bias", "weight")]).max())
             error = np.abs(host(p.grad) - expected_grads[name]).max() / scale
-            assert error < 1e-4, f"{name}: error {error:.3g}"
+            torch_error = np.abs(torch32_grads[name] - expected_grads[name]).max() / scale
+            assert error < max(1e-4, 2 * torch_error), \
+                f"{name}: error {error:.3g}, torch float32's {torch_error:.3g}"
         assert_same_state(ours, theirs, 1e-4, "running statistics")

@@ -92,3 +92,104 @@ def col2im(col, x_shape, stride, padding, dilation):
     x = np.empty(x_shape, dtype=col.dtype)
     _col2im_kernel(np.ascontiguousarray(col), x, *stride, *padding, *dilation)
     return x
+
+
+# -- fused elementwise kernels: one pass instead of NumPy's several ---------------------------
+@njit(parallel=True, cache=True)
+def _leaky_relu_kernel(x, y, slope):
+    flat_x, flat_y = x.reshape(-1), y.reshape(-1)
+    for k in prange(flat_x.size):
+        v = flat_x[k]
+        flat_y[k] = v if v > 0 else v * slope
+
+
+@njit(parallel=True, cache=True)
+def _leaky_relu_grad_kernel(x, gy, gx, slope):
+    flat_x, flat_gy, flat_gx = x.reshape(-1), gy.reshape(-1), gx.reshape(-1)
+    for k in prange(flat_x.size):
+        flat_gx[k] = flat_gy[k] if flat_x[k] > 0 else flat_gy[k] * slope
+
+
+def leaky_relu(x, slope):
+    """x for x > 0, else slope * x (slope 0: relu)."""
+    x = np.ascontiguousarray(x)
+    y = np.empty_like(x)
+    _leaky_relu_kernel(x, y, x.dtype.type(slope))
+    return y
+
+
+def leaky_relu_grad(x, gy, slope):
+    """gy where x > 0, else slope * gy."""
+    x, gy = np.ascontiguousarray(x), np.ascontiguousarray(gy)
+    gx = np.empty_like(gy)
+    _leaky_relu_grad_kernel(x, gy, gx, gy.dtype.type(slope))
+    return gx
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def _batch_norm_forward_kernel(x, weight, bias, eps, y, mean, var):
+    N, C, S = x.shape  # S: the spatial positions of one channel (H*W, L or 1)
+    count = N * S
+    for c in prange(C):
+        total = 0.0
+        for n in range(N):
+            for s in range(S):
+                total += x[n, c, s]
+        m = total / count
+        squares = 0.0
+        for n in range(N):
+            for s in range(S):
+                d = x[n, c, s] - m
+                squares += d * d
+        inv = 1.0 / np.sqrt(squares / count + eps)
+        scale, shift = weight[c] * inv, bias[c] - weight[c] * inv * m
+        for n in range(N):
+            for s in range(S):
+                y[n, c, s] = x[n, c, s] * scale + shift
+        mean[c], var[c] = m, squares / count
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def _batch_norm_backward_kernel(gy, x, mean, var, weight, eps, gx, gw, gb):
+    N, C, S = x.shape
+    count = N * S
+    for c in prange(C):
+        m, inv = mean[c], 1.0 / np.sqrt(var[c] + eps)
+        sum_g, sum_g_xhat = 0.0, 0.0
+        for n in range(N):
+            for s in range(S):
+                sum_g += gy[n, c, s]
+                sum_g_xhat += gy[n, c, s] * (x[n, c, s] - m) * inv
+        gb[c], gw[c] = sum_g, sum_g_xhat
+        # gx = w inv (gy - mean(gy) - xhat mean(gy xhat))
+        a = weight[c] * inv
+        mean_g, mean_g_xhat = sum_g / count, sum_g_xhat / count
+        for n in range(N):
+            for s in range(S):
+                xhat = (x[n, c, s] - m) * inv
+                gx[n, c, s] = a * (gy[n, c, s] - mean_g - xhat * mean_g_xhat)
+
+
+def _channels_last_flat(x):
+    return np.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
+
+
+def batch_norm_forward(x, weight, bias, eps):
+    """Training-mode batch norm over every axis but 1: (y, mean, biased variance). The
+    statistics are accumulated and returned in float64: the backward subtracts nearly equal
+    terms, and float32 statistics would cost it three digits."""
+    flat = _channels_last_flat(x)
+    y = np.empty_like(flat)
+    C = flat.shape[1]
+    mean, var = np.empty(C, dtype=np.float64), np.empty(C, dtype=np.float64)
+    _batch_norm_forward_kernel(flat, weight, bias, eps, y, mean, var)
+    return y.reshape(x.shape), mean, var
+
+
+def batch_norm_backward(gy, x, mean, var, weight, eps):
+    """(gx, gw, gb) of training-mode batch norm."""
+    flat_x, flat_gy = _channels_last_flat(x), _channels_last_flat(gy)
+    gx = np.empty_like(flat_gy)
+    gw, gb = np.empty_like(weight), np.empty_like(weight)
+    _batch_norm_backward_kernel(flat_gy, flat_x, mean, var, weight, eps, gx, gw, gb)
+    return gx.reshape(x.shape), gw, gb

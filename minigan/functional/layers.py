@@ -89,31 +89,27 @@ class BatchNormTrain(Function):
         self.eps = eps
 
     def forward(self, x, w, b):
-        axes, shape = _stat_axes(x), _channel_shape(x)
-        mean = x.mean(axis=axes, keepdims=True)
-        centred = x - mean
-        var = (centred * centred).mean(axis=axes, keepdims=True)
-        self.invstd = 1 / self.xp.sqrt(var + x.dtype.type(self.eps))
-        self.xhat = centred * self.invstd
-        self.batch_mean, self.batch_var = mean.reshape(-1), var.reshape(-1)
-        return self.xhat * w.reshape(shape) + b.reshape(shape)
-
-    def _normalized(self):
-        """xhat and 1/std: constants in plain training, recomputed from x with ops when the
-        backward pass is itself recorded (create_graph), so second derivatives see them."""
-        if not is_grad_enabled():
-            return Tensor(self.xhat), Tensor(self.invstd)
-        x = self.inputs[0]
-        axes = _stat_axes(x)
-        centred = x - x.mean(axis=axes, keepdims=True)
-        invstd = ((centred * centred).mean(axis=axes, keepdims=True) + self.eps) ** -0.5
-        return centred * invstd, invstd
+        y, self.batch_mean, self.batch_var = self.backend.batch_norm_forward(x, w, b, self.eps)
+        return y
 
     def backward(self, gy):
-        # dx = invstd * (g - mean(g) - xhat * mean(g * xhat)) with g = gy * w
+        # dx = w invstd (gy - mean(gy) - xhat mean(gy xhat)), dw = sum(gy xhat), db = sum(gy)
+        if not is_grad_enabled():  # plain training: the formula as one fused kernel
+            x, w, _ = self.inputs
+            gx, gw, gb = self.backend.batch_norm_backward(gy.data, x.data, self.batch_mean,
+                                                          self.batch_var, w.data, self.eps)
+            need = self.needs_input_grad
+            return tuple(Tensor(g) if needed else None for g, needed in zip((gx, gw, gb), need))
+        return self._recorded_backward(gy)
+
+    def _recorded_backward(self, gy):
+        """The same formula in minigan ops, recomputing xhat from x, so that the backward
+        pass is itself differentiable (create_graph=True)."""
         x, w, _ = self.inputs
         axes, shape = _stat_axes(x), _channel_shape(x)
-        xhat, invstd = self._normalized()
+        centred = x - x.mean(axis=axes, keepdims=True)
+        invstd = ((centred * centred).mean(axis=axes, keepdims=True) + self.eps) ** -0.5
+        xhat = centred * invstd
         need_x, need_w, need_b = self.needs_input_grad
         gx = gw = gb = None
         if need_x:
@@ -152,9 +148,9 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         if running_mean is not None:
             m = x.dtype.type(momentum)
             running_mean.data *= 1 - m
-            running_mean.data += m * op.batch_mean
+            running_mean.data += m * op.batch_mean.astype(x.dtype)
             running_var.data *= 1 - m
-            running_var.data += m * op.batch_var * x.dtype.type(count / (count - 1))
+            running_var.data += m * (op.batch_var * (count / (count - 1))).astype(x.dtype)
         return y
     if running_mean is None:
         raise ValueError("batch_norm in evaluation needs running_mean and running_var")
