@@ -134,12 +134,12 @@ def main(argv=None):
     arguments = parser().parse_args(argv)
     try:
         if arguments.resume:
-            trainer = Trainer.resume(arguments.resume, steps=arguments.steps)
+            trainer = Trainer.resume(arguments.resume, steps=arguments.steps,
+                                     evaluate_every=arguments.evaluate_every or None)
             print(f"resuming {arguments.resume} at step {trainer.step} of {trainer.total_steps}")
         else:
-            trainer = Trainer(config_from_arguments(arguments), evaluator=_evaluator(arguments))
-        if trainer.evaluator is None and trainer.config.evaluate_every:
-            trainer.evaluator = _evaluator(arguments)
+            trainer = Trainer(config_from_arguments(arguments))
+        trainer.evaluator = _evaluator(trainer)
         config = trainer.config
         print(f"training {config.model} ({config.loss} loss) on {config.data} "
               f"{tuple(trainer.dataset.sample_shape)} with the {config.backend} backend for "
@@ -157,12 +157,14 @@ def main(argv=None):
     return 0
 
 
-def _evaluator(arguments):
-    if not arguments.evaluate_every:
+def _evaluator(trainer):
+    """The sample-quality evaluator for --evaluate-every (also on resume), checked against
+    the run's data before any training."""
+    if not trainer.config.evaluate_every:
         return None
     from .evaluate import training_evaluator
 
-    return training_evaluator()
+    return training_evaluator(trainer)
 
 
 if __name__ == "__main__":

@@ -11,12 +11,20 @@ from hypothesis import given
 from kernel_cases import geometries
 
 from minigan import backend
+from minigan.backend import cpu_kernels
 
 TESTS = pathlib.Path(__file__).parent
 
 
+@pytest.fixture(params=["one thread", "all threads"])
+def threads(request, monkeypatch):
+    """Every CPU kernel test runs both ways: small work runs on one thread, large on all."""
+    limit = float("inf") if request.param == "one thread" else 0
+    monkeypatch.setattr(cpu_kernels, "PARALLEL_MIN_ELEMENTS", limit)
+
+
 @given(geometry=geometries())
-def test_im2col_equals_reference(backend_name, geometry):
+def test_im2col_equals_reference(backend_name, geometry, threads):
     b = backend.get(backend_name)
     shape, kh, kw, stride, padding, dilation = geometry
     x = b.asarray(np.random.default_rng(0).standard_normal(shape).astype(np.float32))
@@ -27,7 +35,7 @@ def test_im2col_equals_reference(backend_name, geometry):
 
 
 @given(geometry=geometries())
-def test_col2im_equals_reference(backend_name, geometry):
+def test_col2im_equals_reference(backend_name, geometry, threads):
     b = backend.get(backend_name)
     shape, kh, kw, stride, padding, dilation = geometry
     x = b.asarray(np.zeros(shape, dtype=np.float64))
@@ -40,7 +48,7 @@ def test_col2im_equals_reference(backend_name, geometry):
 
 
 @given(geometry=geometries())
-def test_col2im_is_the_adjoint_of_im2col(geometry):
+def test_col2im_is_the_adjoint_of_im2col(geometry, threads):
     """<im2col(x), c> = <x, col2im(c)> for all x, c: col2im is im2col's transpose."""
     b = backend.get("numpy")
     shape, kh, kw, stride, padding, dilation = geometry
@@ -84,7 +92,7 @@ def _fast_and_plain(name, *arguments):
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("slope", [0.0, 0.2, 1.5])
-def test_leaky_relu_kernels(shape, dtype, slope):
+def test_leaky_relu_kernels(shape, dtype, slope, threads):
     rng = np.random.default_rng(4)
     x, gy = (rng.standard_normal(shape).astype(dtype) for _ in range(2))
     x.reshape(-1)[0] = 0.0  # the kink itself: its gradient is slope, as in PyTorch
@@ -96,7 +104,7 @@ def test_leaky_relu_kernels(shape, dtype, slope):
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_batch_norm_kernels(shape, dtype):
+def test_batch_norm_kernels(shape, dtype, threads):
     rng = np.random.default_rng(5)
     x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
     gy = rng.standard_normal(shape).astype(dtype)

@@ -73,3 +73,29 @@ def test_matches_torch(case, data):
             expected = np.zeros(arrays[i].shape) if b is None else host(b)
             actual = np.zeros(arrays[i].shape) if a is None else host(a)
             assert_close(actual, expected, 1e-10, f"{order} of input {i}")
+
+
+@needs_torch
+def test_elu_gradient_keeps_float32_precision_far_below_zero():
+    """e^x computed directly, not as elu(x) + alpha, which cancels in float32."""
+    values = np.array([-20.0, -16.0, -10.0, -1.0, 0.5], dtype=np.float32)
+    x = mg.tensor(values, requires_grad=True)
+    mg.F.elu(x, 1.3).sum().backward()
+    t = torch.tensor(values, requires_grad=True)
+    torch.nn.functional.elu(t, 1.3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), host(t.grad), rtol=1e-5)
+
+
+@needs_torch
+def test_binary_cross_entropy_at_zero_and_one_is_finite_like_torch():
+    values = np.array([0.0, 1.0, 0.3, 1.0], dtype=np.float32)
+    targets = np.array([1.0, 0.0, 0.5, 1.0], dtype=np.float32)
+    p = mg.tensor(values, requires_grad=True)
+    loss = mg.F.binary_cross_entropy(p, mg.tensor(targets), reduction="sum")
+    loss.backward()
+    q = torch.tensor(values, requires_grad=True)
+    expected = torch.nn.functional.binary_cross_entropy(q, torch.tensor(targets), reduction="sum")
+    expected.backward()
+    assert np.isfinite(loss.item()) and np.all(np.isfinite(p.grad.numpy()))
+    np.testing.assert_allclose(loss.item(), expected.item(), rtol=1e-6)
+    np.testing.assert_allclose(p.grad.numpy(), host(q.grad), rtol=1e-5)

@@ -2,7 +2,10 @@
 
 Both run in parallel over slices of their output that no other thread writes, so they need no
 atomics: im2col over the rows (c, i, j) of the column buffer, col2im over the image planes
-(n, c) of the result. Within its plane, col2im gathers every column entry that belongs to it.
+(n, c) of the result. Within its plane, a col2im thread adds in every column entry that lands
+there: a scatter, but into a plane that no other thread touches. (The GPU kernel, with a
+thread per pixel, is a true gather; on the CPU a per-pixel gather tests every kernel tap with
+integer division and was ten times slower.)
 
 Speed notes (measured on a 2-core Xeon, 64x64x14x14 input, 4x4 kernel, stride 2):
 - Integer division costs tens of cycles. A gather that tests every tap of every pixel with
@@ -13,10 +16,31 @@ Speed notes (measured on a 2-core Xeon, 64x64x14x14 input, 4x4 kernel, stride 2)
   rows cost more than the copying itself (im2col 9.2 ms with slices, 4.8 ms without).
 """
 
+import os
+
+import numba
 import numpy as np
 from numba import njit, prange
 
 from .geometry import conv_output_size
+
+# Below this much work a kernel runs on the calling thread alone: waking Numba's workers after
+# an OpenBLAS call costs more than they save (measured on 2 busy cores: LeakyReLU on 2^18
+# elements took 6.4 ms on 2 threads, 0.36 ms on 1; see benchmarks/README.md).
+PARALLEL_MIN_ELEMENTS = int(os.environ.get("MINIGAN_PARALLEL_MIN_ELEMENTS", 1 << 20))
+
+
+def _launch(kernel, work, *arguments):
+    """Run a parallel kernel, on one thread when `work` (elements touched) is small."""
+    if work >= PARALLEL_MIN_ELEMENTS:
+        kernel(*arguments)
+        return
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        kernel(*arguments)
+    finally:
+        numba.set_num_threads(threads)
 
 
 @njit(cache=True, inline="always")
@@ -83,14 +107,14 @@ def im2col(x, kh, kw, stride, padding, dilation):
     OH = conv_output_size(H, kh, stride[0], padding[0], dilation[0])
     OW = conv_output_size(W, kw, stride[1], padding[1], dilation[1])
     col = np.empty((C, kh, kw, N, OH, OW), dtype=x.dtype)
-    _im2col_kernel(np.ascontiguousarray(x), col, *stride, *padding, *dilation)
+    _launch(_im2col_kernel, col.size, np.ascontiguousarray(x), col, *stride, *padding, *dilation)
     return col
 
 
 def col2im(col, x_shape, stride, padding, dilation):
     """(C, kh, kw, N, OH, OW) -> (N, C, H, W), as col2im_reference."""
     x = np.empty(x_shape, dtype=col.dtype)
-    _col2im_kernel(np.ascontiguousarray(col), x, *stride, *padding, *dilation)
+    _launch(_col2im_kernel, col.size, np.ascontiguousarray(col), x, *stride, *padding, *dilation)
     return x
 
 
@@ -114,7 +138,7 @@ def leaky_relu(x, slope):
     """x for x > 0, else slope * x (slope 0: relu)."""
     x = np.ascontiguousarray(x)
     y = np.empty_like(x)
-    _leaky_relu_kernel(x, y, x.dtype.type(slope))
+    _launch(_leaky_relu_kernel, x.size, x, y, x.dtype.type(slope))
     return y
 
 
@@ -122,7 +146,7 @@ def leaky_relu_grad(x, gy, slope):
     """gy where x > 0, else slope * gy."""
     x, gy = np.ascontiguousarray(x), np.ascontiguousarray(gy)
     gx = np.empty_like(gy)
-    _leaky_relu_grad_kernel(x, gy, gx, gy.dtype.type(slope))
+    _launch(_leaky_relu_grad_kernel, x.size, x, gy, gx, gy.dtype.type(slope))
     return gx
 
 
@@ -182,7 +206,7 @@ def batch_norm_forward(x, weight, bias, eps):
     y = np.empty_like(flat)
     C = flat.shape[1]
     mean, var = np.empty(C, dtype=np.float64), np.empty(C, dtype=np.float64)
-    _batch_norm_forward_kernel(flat, weight, bias, eps, y, mean, var)
+    _launch(_batch_norm_forward_kernel, flat.size, flat, weight, bias, eps, y, mean, var)
     return y.reshape(x.shape), mean, var
 
 
@@ -191,5 +215,6 @@ def batch_norm_backward(gy, x, mean, var, weight, eps):
     flat_x, flat_gy = _channels_last_flat(x), _channels_last_flat(gy)
     gx = np.empty_like(flat_gy)
     gw, gb = np.empty_like(weight), np.empty_like(weight)
-    _batch_norm_backward_kernel(flat_gy, flat_x, mean, var, weight, eps, gx, gw, gb)
+    _launch(_batch_norm_backward_kernel, flat_x.size, flat_gy, flat_x, mean, var, weight, eps,
+            gx, gw, gb)
     return gx.reshape(x.shape), gw, gb

@@ -1,7 +1,7 @@
 """Activations, each in its numerically stable form, with the derivative beside it."""
 
 from ..tensor import Function, Tensor
-from .elementwise import where
+from .elementwise import minimum, where
 from .reductions import _axis_args
 
 
@@ -42,9 +42,12 @@ class ELU(Function):
         return xp.maximum(x, 0) + x.dtype.type(self.alpha) * xp.expm1(xp.minimum(x, 0))
 
     def backward(self, gy):
-        # d/dx elu(x) = 1 for x > 0, else alpha e^x = elu(x) + alpha
-        positive = (self.inputs[0].data > 0).astype(gy.dtype)
-        return gy * (Tensor(positive) + Tensor(1 - positive) * (self.output + self.alpha))
+        # d/dx elu(x) = 1 for x > 0, else alpha e^x (computed directly: elu(x) + alpha would
+        # cancel to nothing in float32 for very negative x)
+        x = self.inputs[0]
+        positive = (x.data > 0).astype(gy.dtype)
+        slope = minimum(x, 0.0).exp() * self.alpha
+        return gy * (Tensor(positive) + Tensor(1 - positive) * slope)
 
 
 class Sigmoid(Function):

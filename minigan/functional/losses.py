@@ -5,7 +5,7 @@ from the ops' own backwards.
 """
 
 from .. import backend as backends
-from ..tensor import Tensor
+from ..tensor import Function, Tensor
 from .activations import log_sigmoid, log_softmax
 from .arithmetic import as_tensor
 
@@ -28,14 +28,35 @@ def _check_same_shape(name, prediction, target):
                          f"{target.shape}; they must match")
 
 
+class BinaryCrossEntropy(Function):
+    """-[t log p + (1 - t) log(1 - p)], each log clamped at -100 as in PyTorch."""
+
+    def forward(self, p, t):
+        xp = self.xp
+        floor = xp.finfo(p.dtype).smallest_subnormal  # log(0) would warn; log(floor) < -100
+        log_p = xp.maximum(xp.log(xp.maximum(p, floor)), -100)
+        log_not_p = xp.maximum(xp.log(xp.maximum(1 - p, floor)), -100)
+        return -(t * log_p + (1 - t) * log_not_p)
+
+    def backward(self, gy):
+        # d/dp = (p - t) / (p (1 - p)), its denominator kept >= 1e-12 (PyTorch's guard, so
+        # p = 0 or 1 gives a large gradient, not 0/0); d/dt = log(1 - p) - log(p)
+        p, t = self.inputs
+        need_p, need_t = self.needs_input_grad
+        gp = gy * (p - t) / (p * (1.0 - p)).clip(min=1e-12) if need_p else None
+        gt = None
+        if need_t:
+            gt = gy * ((1.0 - p).clip(min=1e-44).log().clip(min=-100.0)
+                       - p.clip(min=1e-44).log().clip(min=-100.0))
+        return gp, gt
+
+
 def binary_cross_entropy(probabilities, target, weight=None, reduction="mean"):
     """-[t log p + (1 - t) log(1 - p)] on probabilities p in [0, 1]; each log is clamped at
     -100, as in PyTorch, so p = 0 or 1 gives a large finite loss instead of inf."""
     target = as_tensor(target, probabilities)
     _check_same_shape("binary_cross_entropy", probabilities, target)
-    log_p = probabilities.log().clip(min=-100.0)
-    log_not_p = (1.0 - probabilities).log().clip(min=-100.0)
-    loss = -(target * log_p + (1.0 - target) * log_not_p)
+    loss = BinaryCrossEntropy()(probabilities, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)

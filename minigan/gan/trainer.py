@@ -297,6 +297,9 @@ class Trainer:
         Ctrl-C saves a checkpoint and re-raises KeyboardInterrupt; a NaN or infinite loss
         raises TrainingDiverged, naming the step and the last good checkpoint."""
         until = self.total_steps if until is None else min(until, self.total_steps)
+        if self.config.evaluate_every and self.evaluator is None:
+            raise ValueError("evaluate_every needs an evaluator: Trainer(config, evaluator="
+                             "minigan.evaluate.training_evaluator()), or set trainer.evaluator")
         from tqdm import tqdm
 
         if self.step == 0:
@@ -313,6 +316,8 @@ class Trainer:
                 metrics = self.train_step()
                 self.step += 1
                 self._check_finite(metrics)
+                if self.config.evaluate_every and self.step % self.config.evaluate_every == 0:
+                    metrics.update(self._evaluate())  # logged with the step: resume keeps it
                 self._log(metrics)
                 bar.update(1)
                 bar.set_postfix({"D": f"{metrics['d_loss']:.3f}", "G": f"{metrics['g_loss']:.3f}",
@@ -321,8 +326,6 @@ class Trainer:
                                  "img/s": f"{metrics['images_per_second']:.0f}"}, refresh=False)
                 if self.step % self.config.sample_every == 0:
                     self.save_samples()
-                if self.config.evaluate_every and self.step % self.config.evaluate_every == 0:
-                    self._evaluate()
                 if self.step % self.config.checkpoint_every == 0:
                     self.save_checkpoint()
         except KeyboardInterrupt:
@@ -369,9 +372,9 @@ class Trainer:
 
     def _evaluate(self):
         scores = self.evaluator(self)
-        self.history[-1].update(scores)
         with open(os.path.join(self.run_dir, "evaluation.jsonl"), "a") as handle:
             handle.write(json.dumps({"step": self.step, **scores}) + "\n")
+        return scores
 
     # -- outputs ------------------------------------------------------------------------------
     @property

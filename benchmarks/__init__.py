@@ -1,0 +1,1 @@
+"""minigan's benchmarks: python -m benchmarks --help."""

@@ -1,0 +1,165 @@
+"""The networks that look at images for the metrics: the shipped MNIST classifier, or a run's
+discriminator. Both take uint8 images (N, C, H, W), the form that data sets, sample files and
+generators (after rounding) share, so every set is measured the same way."""
+
+import os
+
+from .. import backend as backends
+from ..gan import models
+from ..io import checkpoint as checkpoints
+from ..tensor import no_grad, tensor
+from .classifier import load_classifier
+
+xp = backends.host_module()
+
+CLASSIFIER_SHAPE = (1, 28, 28)
+LOGISTIC_LOSSES = ("minimax", "non_saturating")
+
+
+def to_network_input(images, value_range, backend):
+    """uint8 images -> a float32 Tensor in `value_range`, as the DataLoader scales them."""
+    low, high = value_range
+    scaled = images.astype(xp.float32) * xp.float32((high - low) / 255.0) + xp.float32(low)
+    return tensor(scaled, backend=backend)
+
+
+def in_batches(function, count, batch_size=250):
+    """function(start, stop) -> host array, over [0, count) in batches, concatenated."""
+    return xp.concatenate([function(start, min(start + batch_size, count))
+                           for start in range(0, count, batch_size)])
+
+
+def softmax(logits):
+    shifted = xp.exp(logits - logits.max(1, keepdims=True))
+    return shifted / shifted.sum(1, keepdims=True)
+
+
+class ClassifierFeatures:
+    """The 128-d features and the class probabilities of the shipped MNIST classifier."""
+
+    name = "classifier"
+    labelled = True
+    note = ("features: the 128-d layer of minigan's MNIST classifier (97.5% held-out accuracy); "
+            "FCD is FID with this network in place of Inception, comparable across runs")
+
+    def __init__(self, backend="numpy"):
+        self.backend = backend
+        self.model = load_classifier(backend)
+
+    def __call__(self, images):
+        """(features (N, 128), probabilities (N, 10)) of uint8 digits (N, 1, 28, 28)."""
+        if tuple(images.shape[1:]) != CLASSIFIER_SHAPE:
+            raise ValueError(
+                f"the MNIST classifier takes grey 28x28 digits (N, 1, 28, 28), got images of "
+                f"shape {tuple(images.shape[1:])} (C, H, W); measure other images with "
+                "--features discriminator, or generate 28x28 grey digits (--image-size 28 "
+                "--channels 1)")
+
+        def batch(start, stop):
+            with no_grad():
+                features = self.model.features(
+                    to_network_input(images[start:stop], (-1.0, 1.0), self.backend))
+                logits = self.model.head(features)
+            return xp.concatenate([features.numpy(), softmax(logits.numpy())], axis=1)
+
+        both = in_batches(batch, len(images)).astype(xp.float64)
+        return both[:, :-10], both[:, -10:]
+
+
+class RunDiscriminator:
+    """A trained run's discriminator: its scores, whether it tells real from generated, and
+    (for unlabelled images) its last hidden layer as features."""
+
+    name = "discriminator"
+    labelled = False
+
+    def __init__(self, discriminator, loss, value_range, conditional, run_dir, backend="numpy"):
+        self.discriminator = discriminator
+        self.loss = loss
+        self.value_range = value_range
+        self.conditional = conditional
+        self.backend = backend
+        self.note = (f"features: the last hidden layer of the discriminator of {run_dir}, "
+                     "averaged over positions; its FD and KID compare generated sets only when "
+                     "measured with this same discriminator (pass --discriminator to fix one), "
+                     "never across discriminators")
+
+    def _input(self, images, labels, start, stop):
+        x = to_network_input(images[start:stop], self.value_range, self.backend)
+        if not self.conditional:
+            return (x,)
+        return x, tensor(xp.asarray(labels[start:stop], dtype=xp.int64), backend=self.backend)
+
+    def scores(self, images, labels=None):
+        """D's raw outputs (logits or critic scores), (N,); a conditional D needs labels."""
+        if self.conditional and labels is None:
+            raise ValueError("this run's discriminator is conditional and needs the images' "
+                             "labels, which a sample file does not have")
+
+        def batch(start, stop):
+            with no_grad():
+                return self.discriminator(*self._input(images, labels, start, stop)).numpy()
+
+        return in_batches(batch, len(images)).astype(xp.float64)
+
+    def accuracy(self, real_scores, fake_scores):
+        """Balanced accuracy of D calling real images real and generated ones fake: 0.5 when
+        it cannot tell them apart, 1.0 when it always can."""
+        if self.loss in LOGISTIC_LOSSES or self.loss == "hinge":
+            threshold = 0.0  # logit 0 = probability 0.5; hinge's margin is centred at 0
+        elif self.loss == "least_squares":
+            threshold = 0.5  # halfway between the targets 1 (real) and 0 (fake)
+        else:  # a Wasserstein critic has no fixed scale: halfway between the two medians
+            threshold = (xp.median(real_scores) + xp.median(fake_scores)) / 2
+        return float(((real_scores > threshold).mean() + (fake_scores <= threshold).mean()) / 2)
+
+    def __call__(self, images):
+        """(features (N, d), None) from the layer before D's output layer."""
+        if self.conditional:
+            raise ValueError("the features of a conditional discriminator depend on the label; "
+                             "use --features classifier (MNIST), or the discriminator of an "
+                             "unconditional run (--discriminator DIR)")
+        hidden = self.discriminator.main[:-2]  # all but the output layer and the flatten
+
+        def batch(start, stop):
+            with no_grad():
+                activations = hidden(self._input(images, None, start, stop)[0]).numpy()
+            return activations.mean((2, 3)) if activations.ndim == 4 else activations
+
+        return in_batches(batch, len(images)).astype(xp.float64), None
+
+
+def _norm_of(weights):
+    """The discriminator's normalisation, read from its weight names."""
+    if any(key.endswith(".weight_orig") for key in weights):
+        return "spectral"
+    if any(key.endswith(".running_mean") for key in weights):
+        return "batch"
+    return "none"
+
+
+def load_discriminator(run_dir):
+    """The discriminator of a run's latest checkpoint as a RunDiscriminator, or None where the
+    checkpoint holds none."""
+    if not os.path.isdir(run_dir):
+        raise FileNotFoundError(f"no run folder {run_dir!r}: pass the --out folder of "
+                                "python -m minigan.train")
+    folder = checkpoints.latest_checkpoint(run_dir)
+    if folder is None:
+        raise FileNotFoundError(f"{run_dir!r} has no checkpoint: pass the --out folder of a run "
+                                "that has written one (checkpoints/latest.json)")
+    state, arrays = checkpoints.read_checkpoint(folder, ["models.safetensors"])
+    weights = {key[len("discriminator."):]: value
+               for key, value in arrays["models.safetensors"].items()
+               if key.startswith("discriminator.")}
+    if not weights:
+        return None
+    config = state["config"]
+    _, discriminator = models.build(config["model"], state["sample_shape"],
+                                    config["latent_dim"], config["width"], _norm_of(weights),
+                                    config["output"], state["num_classes"])
+    discriminator.load_state_dict(weights)
+    backend = config["backend"] if config["backend"] in backends.available() else "numpy"
+    return RunDiscriminator(discriminator.to(backend).eval(), config["loss"],
+                            tuple(state["value_range"]), config["model"] == "cdcgan", run_dir,
+                            backend)

@@ -1,0 +1,364 @@
+"""python -m minigan.evaluate: how good a run's samples are, in numbers.
+
+    python -m minigan.evaluate --run runs/latest                 # its generator, N = 1000
+    python -m minigan.evaluate --samples samples.npz             # images from minigan.sample
+    python -m minigan.evaluate --run runs/faces --json faces.json
+
+Every metric compares a candidate set of images with real images, in the features of a network:
+the MNIST classifier for digits, a run's discriminator otherwise. Two reference rows frame the
+numbers: real vs real (two halves of the real images: the best score at this sample size) and
+noise (uniform random pixels: the worst).
+"""
+
+import argparse
+import os
+import sys
+import time
+
+from .. import backend as backends
+from ..data import load, mnist5k
+from ..gan.trainer import load_generator
+from ..io.checkpoint import read_json, write_json_atomic
+from ..io.images import to_uint8
+from ..tensor import no_grad, tensor
+from . import metrics
+from .features import CLASSIFIER_SHAPE, ClassifierFeatures, load_discriminator
+
+xp = backends.host_module()
+
+ROWS = {"generated": "generated", "real_vs_real": "real vs real", "noise": "noise"}
+LEGEND = {
+    "fd": "Frechet distance between Gaussians fitted to the features of these and of real "
+          "images (FCD: FID with the classifier in place of Inception). 0 = same mean and "
+          "covariance. Lower is better. Biased upwards for small sets: compare at equal --n",
+    "kid": "KID: unbiased squared MMD (cubic polynomial kernel) in the same features, "
+           "mean and std over subsets. 0 = same distribution; small negatives are noise. Lower "
+           "is better",
+    "precision": "share of these samples inside the real set's 3-NN balls: fidelity. Higher is "
+                 "better",
+    "recall": "share of real samples inside these samples' 3-NN balls: diversity, mode "
+              "coverage. Higher is better",
+    "confident": "share of samples the classifier labels with probability >= 0.9: "
+                 "recognisable digits. Higher is better",
+    "classes": "digits that get at least 1% of the samples: 10 = every digit appears",
+    "kl": "KL divergence of the class histogram to uniform, in nats: 0 = balanced, "
+          "log 10 = 2.30 = a single digit. Lower is better",
+    "d_accuracy": "the run's discriminator telling real from these images (balanced accuracy):"
+                  " 0.5 = fooled, 1.0 = never fooled. Lower is better. The real images may be "
+                  "ones it trained on (the GAN trains on all of its data)",
+    "images_per_second": "generator speed: images per second, in batches of 250",
+}
+
+
+# -- the image sets ---------------------------------------------------------------------------
+def read_samples(path):
+    """uint8 images (N, C, H, W) from an npz file with `images` (N, H, W) or (N, H, W, C)."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no sample file {path!r}: write one with python -m "
+                                "minigan.sample --run DIR --n 1000 --out samples.npz")
+    with xp.load(path, allow_pickle=False) as archive:
+        if "images" not in archive.files:
+            raise ValueError(f"{path!r} has no array 'images' (it has {sorted(archive.files)}); "
+                             "store uint8 images (N, H, W) or (N, H, W, C) under that name, as "
+                             "python -m minigan.sample --out FILE.npz does")
+        images = archive["images"]
+    if images.dtype != xp.uint8 or images.ndim not in (3, 4):
+        raise ValueError(f"{path!r}: 'images' must be uint8 (N, H, W) or (N, H, W, C), got "
+                         f"{images.dtype} {images.shape}; scale float images to 0..255 and "
+                         "convert with .astype(numpy.uint8)")
+    return images[:, None] if images.ndim == 3 else images.transpose(0, 3, 1, 2)
+
+
+def generate(generator, info, count, seed=0, batch_size=250):
+    """(uint8 images (N, C, H, W), labels or None, images per second) from a run's generator;
+    the speed counts the generator only, on its own backend, synchronised."""
+    backend_name = next(generator.parameters()).backend
+    source = backends.get(backend_name)
+    # the noise and labels of python -m minigan.sample --seed: the same images for the same seed
+    noise = xp.random.default_rng(seed).standard_normal(
+        (count, info["config"].latent_dim)).astype(xp.float32)
+    conditional = info["config"].model == "cdcgan"
+    labels = xp.arange(count) % info["num_classes"] if conditional else None
+
+    def forward(start, stop):
+        z = tensor(noise[start:stop], backend=backend_name)
+        with no_grad():
+            if conditional:
+                return generator(z, tensor(labels[start:stop], backend=backend_name))
+            return generator(z)
+
+    forward(0, min(2, count))  # compile the kernels outside the timing
+    batches, seconds = [], 0.0
+    for start in range(0, count, batch_size):
+        source.synchronize()
+        started = time.perf_counter()
+        images = forward(start, min(start + batch_size, count))
+        source.synchronize()
+        seconds += time.perf_counter() - started
+        batches.append(to_uint8(images.numpy(), info["value_range"]))
+    return xp.concatenate(batches), labels, count / seconds
+
+
+def mnist_reference():
+    """The 1000 MNIST-5k digits the classifier never trained on, with their labels."""
+    # imported here: python -m minigan.evaluate.train_classifier must not find itself imported
+    from .train_classifier import split
+
+    _, held_out = split(mnist5k())
+    return held_out.images, held_out.labels
+
+
+def data_reference(spec, sample_shape, count, seed=0):
+    """Up to `count` random images of data set `spec`, at `sample_shape`, with their labels."""
+    channels, size, _ = sample_shape
+    dataset = load(spec, image_size=size, channels=channels)
+    if not dataset.is_image_set:
+        raise ValueError(f"{spec!r} holds 2-D points, not images: there is nothing to measure")
+    chosen = xp.sort(xp.random.default_rng(seed).permutation(len(dataset))[:count])
+    return dataset.images[chosen], dataset.labels[chosen]
+
+
+def noise_images(count, sample_shape, seed=0):
+    """Uniform random uint8 images: the worst case."""
+    return xp.random.default_rng([seed, 2]).integers(0, 256, (count, *sample_shape),
+                                                     dtype=xp.uint8)
+
+
+# -- the numbers ------------------------------------------------------------------------------
+def compare(features, probabilities, real_features, seed=0):
+    """The metrics of one candidate set against the real one, from their features."""
+    size = min(1000, max(2, min(len(features), len(real_features)) // 2))  # subsets differ
+    kid, kid_std = metrics.kernel_distance(real_features, features, subset_size=size, seed=seed)
+    precision, recall = metrics.precision_recall(real_features, features)
+    row = {"fd": metrics.frechet_distance(real_features, features), "kid": kid,
+           "kid_std": kid_std, "precision": precision, "recall": recall, "count": len(features)}
+    if probabilities is not None:
+        histogram = metrics.class_histogram(probabilities)
+        row.update(confident=metrics.confident_share(probabilities),
+                   classes=metrics.classes_covered(histogram),
+                   kl=metrics.kl_to_uniform(histogram),
+                   histogram=[round(float(share), 4) for share in histogram])
+    return row
+
+
+def evaluate(images, real_images, network, labels=None, real_labels=None, discriminator=None,
+             images_per_second=None, seed=0):
+    """The generated row and the two reference rows, as {row: {metric: value}}.
+
+    images, real_images: uint8 (N, C, H, W); network: ClassifierFeatures or a RunDiscriminator
+    (called for features); discriminator: a RunDiscriminator for D's accuracy, or None."""
+    if len(real_images) < 8:
+        raise ValueError(f"only {len(real_images)} real images: the reference rows need at "
+                         "least 8")
+    noise = noise_images(len(images), images.shape[1:], seed)
+    shuffled = xp.random.default_rng([seed, 4]).permutation(len(real_images))  # data sets come
+    real_images = real_images[shuffled]  # sorted by class: halves must be alike
+    real_labels = None if real_labels is None else real_labels[shuffled]
+    half = len(real_images) // 2
+    real_features, real_probabilities = network(real_images)
+    noise_labels = None if labels is None else xp.random.default_rng(seed).integers(
+        0, int(labels.max()) + 1, len(noise))
+    candidates = {  # row: (features, probabilities, images, labels)
+        "generated": (*network(images), images, labels),
+        "real_vs_real": (real_features[half:],
+                         None if real_probabilities is None else real_probabilities[half:],
+                         real_images[half:], None if real_labels is None else real_labels[half:]),
+        "noise": (*network(noise), noise, noise_labels),
+    }
+    rows = {}
+    for name, (features, probabilities, candidate, candidate_labels) in candidates.items():
+        reference = real_features[:half] if name == "real_vs_real" else real_features
+        rows[name] = compare(features, probabilities, reference, seed)
+        rows[name]["reference_count"] = len(reference)
+    if discriminator is not None:
+        judged = discriminator_accuracies(discriminator, candidates, real_images, real_labels,
+                                          half)
+        for name, accuracy in judged.items():
+            rows[name]["d_accuracy"] = accuracy
+    rows["generated"]["images_per_second"] = images_per_second
+    return rows
+
+
+def discriminator_accuracies(discriminator, candidates, real_images, real_labels, half):
+    """D's balanced accuracy on real images against each candidate set (a conditional D needs
+    labels: the rows without them are left out)."""
+    if discriminator.conditional and real_labels is None:
+        return {}
+    real_scores = discriminator.scores(real_images, real_labels)
+    judged = {}
+    for name, (_, _, images, labels) in candidates.items():
+        if discriminator.conditional and labels is None and name != "real_vs_real":
+            continue
+        if name == "real_vs_real":  # half of the real images posing as the fakes
+            judged[name] = discriminator.accuracy(real_scores[:half], real_scores[half:])
+        else:
+            judged[name] = discriminator.accuracy(real_scores,
+                                                  discriminator.scores(images, labels))
+    return judged
+
+
+# -- the report -------------------------------------------------------------------------------
+def _number(value):
+    """Three significant digits, without exponents below 10^6."""
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
+def _cell(row, key, width, form):
+    value = row.get(key)
+    return ("-" if value is None else form(value)).rjust(width)
+
+
+def format_table(result):
+    """The rows as a text table, the class histograms, and the legend of the columns shown."""
+    rows = result["rows"]
+    fd_name = "FCD" if result["features"] == "classifier" else "FD"
+    columns = [  # (key, title, width, format)
+        ("fd", fd_name, 9, lambda v: f"{v:.2f}"),
+        ("kid", "KID", 17, None),
+        ("precision", "precision", 10, lambda v: f"{v:.3f}"),
+        ("recall", "recall", 7, lambda v: f"{v:.3f}"),
+        ("confident", "confident", 10, lambda v: f"{v:.3f}"),
+        ("classes", "classes", 8, str),
+        ("kl", "KL", 6, lambda v: f"{v:.3f}"),
+        ("d_accuracy", "D acc", 6, lambda v: f"{v:.3f}"),
+        ("images_per_second", "img/s", 8, lambda v: f"{v:.0f}"),
+    ]
+    shown = [column for column in columns if any(column[0] in row for row in rows.values())]
+    shown = [c for c in shown if c[0] != "images_per_second" or rows["generated"].get(c[0])]
+    labels = {name: f"{ROWS[name]} ({row['count']} vs {row['reference_count']})"
+              for name, row in rows.items()}
+    label_width = max(len(label) for label in labels.values())
+    lines = [" ".join([" " * label_width] + [title.rjust(width)
+                                            for _, title, width, _ in shown])]
+    for name, row in rows.items():
+        cells = []
+        for key, _, width, form in shown:
+            if key == "kid":
+                text = f"{_number(row['kid'])} +- {_number(row['kid_std'])}"
+                cells.append(text.rjust(width))
+            else:
+                cells.append(_cell(row, key, width, form))
+        lines.append(" ".join([labels[name].ljust(label_width)] + cells))
+    if "histogram" in rows["generated"]:
+        lines += ["", "class histogram (share of samples per digit 0..9):"]
+        for name, row in rows.items():
+            shares = " ".join(f"{share:.2f}" for share in row["histogram"])
+            lines.append(f"  {ROWS[name].ljust(12)} {shares}")
+    lines += ["", "what the columns mean:"]
+    lines += [f"  {title:<10} {LEGEND[key]}" for key, title, _, _ in shown]
+    lines += ["", "real vs real: half of the real images against the other half, the best score "
+              "at this size; noise: uniform random pixels, the worst.",
+              "note: " + result["note"]]
+    lines += [f"note: {note}" for note in result.get("notes", [])]
+    return "\n".join(lines)
+
+
+# -- the command line -------------------------------------------------------------------------
+def parser():
+    p = argparse.ArgumentParser(
+        prog="python -m minigan.evaluate", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--run", metavar="DIR", help="a run folder (--out of minigan.train): "
+                        "its latest checkpoint's generator makes the samples")
+    source.add_argument("--samples", metavar="FILE.npz",
+                        help="uint8 images (N, H, W) or (N, H, W, C) under 'images', as "
+                             "python -m minigan.sample --out FILE.npz writes them")
+    p.add_argument("--n", type=int, default=1000,
+                   help="how many images to generate, or to take from --samples "
+                        "(default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    p.add_argument("--features", choices=("classifier", "discriminator"),
+                   help="the network whose features the distances use: classifier (minigan's "
+                        "MNIST classifier) for 28x28 grey digits, discriminator (a run's) for "
+                        "anything else (default: whichever fits the images)")
+    p.add_argument("--discriminator", metavar="DIR",
+                   help="the run whose discriminator gives the features and D's accuracy "
+                        "(default: --run); fix one to compare several runs in its features")
+    p.add_argument("--data", help="the real images for discriminator features, as minigan.train "
+                   "--data takes them (default: the run's own data)")
+    p.add_argument("--no-ema", action="store_true",
+                   help="use the raw generator even if the run kept an EMA average")
+    p.add_argument("--json", metavar="FILE", help="also save the numbers to this JSON file")
+    return p
+
+
+def _run_config(run_dir):
+    path = os.path.join(run_dir, "config.json")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{run_dir!r} is not a minigan run folder (no config.json): "
+                                "pass the --out folder of python -m minigan.train")
+    return read_json(path)
+
+
+def run_evaluation(arguments):
+    """Everything the command line does except printing: returns the result dict."""
+    if arguments.n < 8:
+        raise ValueError(f"--n {arguments.n} is too few: the metrics need at least 8 images")
+    notes, labels, speed, step = [], None, None, None
+    for folder in (arguments.run, arguments.discriminator):
+        if folder is not None and not os.path.isdir(folder):
+            raise FileNotFoundError(f"no run folder {folder!r}: pass the --out folder of "
+                                    "python -m minigan.train")
+    if arguments.run:
+        _run_config(arguments.run)
+        generator, info = load_generator(arguments.run, use_ema=not arguments.no_ema)
+        if len(info["sample_shape"]) != 3:
+            raise ValueError(f"{arguments.run!r} generates 2-D points, not images: its samples/ "
+                             "folder has the scatter plots")
+        images, labels, speed = generate(generator, info, arguments.n, arguments.seed)
+        step = info["step"]
+    else:
+        images = read_samples(arguments.samples)[:arguments.n]
+        if len(images) < 8:
+            raise ValueError(f"{arguments.samples!r} holds {len(images)} images: the metrics "
+                             "need at least 8 (write 1000 with minigan.sample --n 1000)")
+    judge_dir = arguments.discriminator or arguments.run
+    discriminator = load_discriminator(judge_dir) if judge_dir else None
+    data_spec = arguments.data or (_run_config(judge_dir)["data"] if judge_dir else None)
+    digits = tuple(images.shape[1:]) == CLASSIFIER_SHAPE and (
+        data_spec is None or data_spec.startswith("mnist"))
+    feature_name = arguments.features or ("classifier" if digits else "discriminator")
+    if feature_name == "classifier":
+        network = ClassifierFeatures()
+        real_images, real_labels = mnist_reference()
+        notes.append(f"the real images: the {len(real_images)} MNIST-5k digits held out from "
+                     "the classifier's training")
+    else:
+        if discriminator is None:
+            raise ValueError(
+                f"images of shape {tuple(images.shape[1:])} (C, H, W) are not 28x28 grey "
+                "digits, so they are measured in a discriminator's features: pass --run DIR "
+                "or --discriminator DIR (a run with a checkpoint)")
+        if data_spec is None:
+            raise ValueError("discriminator features need real images: pass --data")
+        network = discriminator
+        real_images, real_labels = data_reference(data_spec, images.shape[1:], arguments.n,
+                                                  arguments.seed)
+        if tuple(real_images.shape[1:]) != tuple(images.shape[1:]):
+            raise ValueError(f"the samples are {tuple(images.shape[1:])} but the real images "
+                             f"{tuple(real_images.shape[1:])} (C, H, W): pass --data to match")
+        notes.append(f"the real images: {len(real_images)} from {data_spec}")
+    if discriminator is not None and discriminator.conditional and labels is None:
+        notes.append("D acc left out: the conditional discriminator needs the samples' labels")
+    rows = evaluate(images, real_images, network, labels, real_labels, discriminator, speed,
+                    arguments.seed)
+    return {"source": arguments.run or arguments.samples, "step": step,
+            "features": feature_name, "n": len(images), "seed": arguments.seed,
+            "note": network.note, "notes": notes, "rows": rows}
+
+
+def main(argv=None):
+    arguments = parser().parse_args(argv)
+    try:
+        result = run_evaluation(arguments)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    where = f" at step {result['step']}" if result["step"] is not None else ""
+    print(f"{result['source']}{where}: {result['n']} images, {result['features']} features\n")
+    print(format_table(result))
+    if arguments.json:
+        write_json_atomic(arguments.json, result)
+        print(f"\nwrote {arguments.json}")
+    return 0
