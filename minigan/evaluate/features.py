@@ -13,7 +13,6 @@ from .classifier import load_classifier
 xp = backends.host_module()
 
 CLASSIFIER_SHAPE = (1, 28, 28)
-LOGISTIC_LOSSES = ("minimax", "non_saturating")
 
 
 def to_network_input(images, value_range, backend):
@@ -44,7 +43,12 @@ class ClassifierFeatures:
 
     def __init__(self, backend="numpy"):
         self.backend = backend
+        # building the model draws a random init (then replaced by the weights) from the
+        # caller's random stream: rewind it, so that a run trains the same with evaluation
+        host = backends.get("numpy")
+        state = host.rng_state()
         self.model = load_classifier(backend)
+        host.set_rng_state(state)
 
     def __call__(self, images):
         """(features (N, 128), probabilities (N, 10)) of uint8 digits (N, 1, 28, 28)."""
@@ -73,9 +77,11 @@ class RunDiscriminator:
     name = "discriminator"
     labelled = False
 
-    def __init__(self, discriminator, loss, value_range, conditional, run_dir, backend="numpy"):
+    def __init__(self, discriminator, sample_shape, value_range, conditional, run_dir,
+                 backend="numpy"):
         self.discriminator = discriminator
-        self.loss = loss
+        self.sample_shape = tuple(sample_shape)
+        self.run_dir = run_dir
         self.value_range = value_range
         self.conditional = conditional
         self.backend = backend
@@ -83,6 +89,12 @@ class RunDiscriminator:
                      "averaged over positions; its FD and KID compare generated sets only when "
                      "measured with this same discriminator (pass --discriminator to fix one), "
                      "never across discriminators")
+
+    def _check(self, images):
+        if tuple(images.shape[1:]) != self.sample_shape:
+            raise ValueError(f"the discriminator of {self.run_dir} takes images of shape "
+                             f"{self.sample_shape} (C, H, W), got {tuple(images.shape[1:])}; "
+                             "pass --discriminator DIR of a run trained on images like these")
 
     def _input(self, images, labels, start, stop):
         x = to_network_input(images[start:stop], self.value_range, self.backend)
@@ -95,6 +107,7 @@ class RunDiscriminator:
         if self.conditional and labels is None:
             raise ValueError("this run's discriminator is conditional and needs the images' "
                              "labels, which a sample file does not have")
+        self._check(images)
 
         def batch(start, stop):
             with no_grad():
@@ -104,13 +117,12 @@ class RunDiscriminator:
 
     def accuracy(self, real_scores, fake_scores):
         """Balanced accuracy of D calling real images real and generated ones fake: 0.5 when
-        it cannot tell them apart, 1.0 when it always can."""
-        if self.loss in LOGISTIC_LOSSES or self.loss == "hinge":
-            threshold = 0.0  # logit 0 = probability 0.5; hinge's margin is centred at 0
-        elif self.loss == "least_squares":
-            threshold = 0.5  # halfway between the targets 1 (real) and 0 (fake)
-        else:  # a Wasserstein critic has no fixed scale: halfway between the two medians
-            threshold = (xp.median(real_scores) + xp.median(fake_scores)) / 2
+        it cannot tell them apart, 1.0 when it always can.
+
+        The threshold is halfway between the medians of the two sets' scores, not the loss's
+        own (logit 0, say): in eval mode batch norm uses running statistics averaged over real
+        and fake batches, which shifts every score away from what D saw in training."""
+        threshold = (xp.median(real_scores) + xp.median(fake_scores)) / 2
         return float(((real_scores > threshold).mean() + (fake_scores <= threshold).mean()) / 2)
 
     def __call__(self, images):
@@ -119,6 +131,7 @@ class RunDiscriminator:
             raise ValueError("the features of a conditional discriminator depend on the label; "
                              "use --features classifier (MNIST), or the discriminator of an "
                              "unconditional run (--discriminator DIR)")
+        self._check(images)
         hidden = self.discriminator.main[:-2]  # all but the output layer and the flatten
 
         def batch(start, stop):
@@ -160,6 +173,6 @@ def load_discriminator(run_dir):
                                     config["output"], state["num_classes"])
     discriminator.load_state_dict(weights)
     backend = config["backend"] if config["backend"] in backends.available() else "numpy"
-    return RunDiscriminator(discriminator.to(backend).eval(), config["loss"],
+    return RunDiscriminator(discriminator.to(backend).eval(), state["sample_shape"],
                             tuple(state["value_range"]), config["model"] == "cdcgan", run_dir,
                             backend)

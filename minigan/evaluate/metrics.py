@@ -82,6 +82,9 @@ def kernel_distance(features_a, features_b, subsets=10, subset_size=1000, seed=0
     exactly 0 when both sets come from the same distribution, so small values can be negative."""
     a = _as_float64_rows(features_a, "features_a")
     b = _as_float64_rows(features_b, "features_b")
+    if subset_size < 2:
+        raise ValueError(f"subset_size must be at least 2 (pairs within a subset), got "
+                         f"{subset_size}")
     size = min(subset_size, len(a), len(b))
     rng = xp.random.default_rng(seed)
     values = [unbiased_mmd2(a[rng.choice(len(a), size, replace=False)],

@@ -2,7 +2,8 @@
 
     python -m minigan.evaluate --run runs/latest                 # its generator, N = 1000
     python -m minigan.evaluate --samples samples.npz             # images from minigan.sample
-    python -m minigan.evaluate --run runs/faces --json faces.json
+    python -m minigan.evaluate --run runs/faces --json faces.json  # discriminator features
+    python -m minigan.evaluate --run runs/b --discriminator runs/a    # b in a's D features
 
 Every metric compares a candidate set of images with real images, in the features of a network:
 the MNIST classifier for digits, a run's discriminator otherwise. Two reference rows frame the
@@ -29,8 +30,8 @@ xp = backends.host_module()
 ROWS = {"generated": "generated", "real_vs_real": "real vs real", "noise": "noise"}
 LEGEND = {
     "fd": "Frechet distance between Gaussians fitted to the features of these and of real "
-          "images (FCD: FID with the classifier in place of Inception). 0 = same mean and "
-          "covariance. Lower is better. Biased upwards for small sets: compare at equal --n",
+          "images: 0 = same mean and covariance. Lower is better. Biased upwards for small "
+          "sets: compare at equal --n",
     "kid": "KID: unbiased squared MMD (cubic polynomial kernel) in the same features, "
            "mean and std over subsets. 0 = same distribution; small negatives are noise. Lower "
            "is better",
@@ -43,9 +44,10 @@ LEGEND = {
     "classes": "digits that get at least 1% of the samples: 10 = every digit appears",
     "kl": "KL divergence of the class histogram to uniform, in nats: 0 = balanced, "
           "log 10 = 2.30 = a single digit. Lower is better",
-    "d_accuracy": "the run's discriminator telling real from these images (balanced accuracy):"
-                  " 0.5 = fooled, 1.0 = never fooled. Lower is better. The real images may be "
-                  "ones it trained on (the GAN trains on all of its data)",
+    "d_accuracy": "the run's discriminator telling real from these images (balanced accuracy,"
+                  " threshold halfway between the two sets' median scores): 0.5 = fooled, "
+                  "1.0 = never fooled. Lower is better. The real images may be ones it trained "
+                  "on (the GAN trains on all of its data)",
     "images_per_second": "generator speed: images per second, in batches of 250",
 }
 
@@ -112,8 +114,6 @@ def data_reference(spec, sample_shape, count, seed=0):
     """Up to `count` random images of data set `spec`, at `sample_shape`, with their labels."""
     channels, size, _ = sample_shape
     dataset = load(spec, image_size=size, channels=channels)
-    if not dataset.is_image_set:
-        raise ValueError(f"{spec!r} holds 2-D points, not images: there is nothing to measure")
     chosen = xp.sort(xp.random.default_rng(seed).permutation(len(dataset))[:count])
     return dataset.images[chosen], dataset.labels[chosen]
 
@@ -156,8 +156,7 @@ def evaluate(images, real_images, network, labels=None, real_labels=None, discri
     real_labels = None if real_labels is None else real_labels[shuffled]
     half = len(real_images) // 2
     real_features, real_probabilities = network(real_images)
-    noise_labels = None if labels is None else xp.random.default_rng(seed).integers(
-        0, int(labels.max()) + 1, len(noise))
+    noise_labels = None if labels is None else xp.random.default_rng(seed).permutation(labels)
     candidates = {  # row: (features, probabilities, images, labels)
         "generated": (*network(images), images, labels),
         "real_vs_real": (real_features[half:],
@@ -166,7 +165,7 @@ def evaluate(images, real_images, network, labels=None, real_labels=None, discri
         "noise": (*network(noise), noise, noise_labels),
     }
     rows = {}
-    for name, (features, probabilities, candidate, candidate_labels) in candidates.items():
+    for name, (features, probabilities, _, _) in candidates.items():
         reference = real_features[:half] if name == "real_vs_real" else real_features
         rows[name] = compare(features, probabilities, reference, seed)
         rows[name]["reference_count"] = len(reference)
@@ -180,18 +179,16 @@ def evaluate(images, real_images, network, labels=None, real_labels=None, discri
 
 
 def discriminator_accuracies(discriminator, candidates, real_images, real_labels, half):
-    """D's balanced accuracy on real images against each candidate set (a conditional D needs
-    labels: the rows without them are left out)."""
+    """D's balanced accuracy on the real images against each candidate set; a conditional D
+    needs labels, so it leaves out the sets without them."""
     if discriminator.conditional and real_labels is None:
         return {}
     real_scores = discriminator.scores(real_images, real_labels)
     judged = {}
     for name, (_, _, images, labels) in candidates.items():
-        if discriminator.conditional and labels is None and name != "real_vs_real":
-            continue
         if name == "real_vs_real":  # half of the real images posing as the fakes
             judged[name] = discriminator.accuracy(real_scores[:half], real_scores[half:])
-        else:
+        elif labels is not None or not discriminator.conditional:
             judged[name] = discriminator.accuracy(real_scores,
                                                   discriminator.scores(images, labels))
     return judged
@@ -199,45 +196,37 @@ def discriminator_accuracies(discriminator, candidates, real_images, real_labels
 
 # -- the report -------------------------------------------------------------------------------
 def _number(value):
-    """Three significant digits, without exponents below 10^6."""
-    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+    """Two decimals, or three significant digits below 1; no exponents up to 10^12."""
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.2f}" if abs(value) >= 1 \
+        else f"{value:.3g}"
 
 
-def _cell(row, key, width, form):
-    value = row.get(key)
-    return ("-" if value is None else form(value)).rjust(width)
+COLUMNS = [  # (key, title, width, the cell of a row)
+    ("fd", "FD", 9, lambda row: _number(row["fd"])),
+    ("kid", "KID", 17, lambda row: f"{_number(row['kid'])} +- {_number(row['kid_std'])}"),
+    ("precision", "precision", 10, lambda row: f"{row['precision']:.3f}"),
+    ("recall", "recall", 7, lambda row: f"{row['recall']:.3f}"),
+    ("confident", "confident", 10, lambda row: f"{row['confident']:.3f}"),
+    ("classes", "classes", 8, lambda row: str(row["classes"])),
+    ("kl", "KL", 6, lambda row: f"{row['kl']:.3f}"),
+    ("d_accuracy", "D acc", 6, lambda row: f"{row['d_accuracy']:.3f}"),
+    ("images_per_second", "img/s", 8, lambda row: f"{row['images_per_second']:.0f}"),
+]
 
 
 def format_table(result):
     """The rows as a text table, the class histograms, and the legend of the columns shown."""
     rows = result["rows"]
-    fd_name = "FCD" if result["features"] == "classifier" else "FD"
-    columns = [  # (key, title, width, format)
-        ("fd", fd_name, 9, lambda v: f"{v:.2f}"),
-        ("kid", "KID", 17, None),
-        ("precision", "precision", 10, lambda v: f"{v:.3f}"),
-        ("recall", "recall", 7, lambda v: f"{v:.3f}"),
-        ("confident", "confident", 10, lambda v: f"{v:.3f}"),
-        ("classes", "classes", 8, str),
-        ("kl", "KL", 6, lambda v: f"{v:.3f}"),
-        ("d_accuracy", "D acc", 6, lambda v: f"{v:.3f}"),
-        ("images_per_second", "img/s", 8, lambda v: f"{v:.0f}"),
-    ]
-    shown = [column for column in columns if any(column[0] in row for row in rows.values())]
-    shown = [c for c in shown if c[0] != "images_per_second" or rows["generated"].get(c[0])]
+    shown = [(key, "FCD" if key == "fd" and result["features"] == "classifier" else title,
+              width, cell) for key, title, width, cell in COLUMNS
+             if any(row.get(key) is not None for row in rows.values())]
     labels = {name: f"{ROWS[name]} ({row['count']} vs {row['reference_count']})"
               for name, row in rows.items()}
     label_width = max(len(label) for label in labels.values())
-    lines = [" ".join([" " * label_width] + [title.rjust(width)
-                                            for _, title, width, _ in shown])]
+    lines = [" ".join([" " * label_width] + [title.rjust(width) for _, title, width, _ in shown])]
     for name, row in rows.items():
-        cells = []
-        for key, _, width, form in shown:
-            if key == "kid":
-                text = f"{_number(row['kid'])} +- {_number(row['kid_std'])}"
-                cells.append(text.rjust(width))
-            else:
-                cells.append(_cell(row, key, width, form))
+        cells = [(cell(row) if row.get(key) is not None else "-").rjust(width)
+                 for key, _, width, cell in shown]
         lines.append(" ".join([labels[name].ljust(label_width)] + cells))
     if "histogram" in rows["generated"]:
         lines += ["", "class histogram (share of samples per digit 0..9):"]
@@ -270,8 +259,8 @@ def parser():
     p.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
     p.add_argument("--features", choices=("classifier", "discriminator"),
                    help="the network whose features the distances use: classifier (minigan's "
-                        "MNIST classifier) for 28x28 grey digits, discriminator (a run's) for "
-                        "anything else (default: whichever fits the images)")
+                        "MNIST classifier) or discriminator (a run's) (default: classifier "
+                        "for 28x28 grey images of MNIST, discriminator otherwise)")
     p.add_argument("--discriminator", metavar="DIR",
                    help="the run whose discriminator gives the features and D's accuracy "
                         "(default: --run); fix one to compare several runs in its features")
@@ -329,15 +318,12 @@ def run_evaluation(arguments):
             raise ValueError(
                 f"images of shape {tuple(images.shape[1:])} (C, H, W) are not 28x28 grey "
                 "digits, so they are measured in a discriminator's features: pass --run DIR "
-                "or --discriminator DIR (a run with a checkpoint)")
+                "or --discriminator DIR, a run whose checkpoint has a discriminator")
         if data_spec is None:
             raise ValueError("discriminator features need real images: pass --data")
         network = discriminator
         real_images, real_labels = data_reference(data_spec, images.shape[1:], arguments.n,
                                                   arguments.seed)
-        if tuple(real_images.shape[1:]) != tuple(images.shape[1:]):
-            raise ValueError(f"the samples are {tuple(images.shape[1:])} but the real images "
-                             f"{tuple(real_images.shape[1:])} (C, H, W): pass --data to match")
         notes.append(f"the real images: {len(real_images)} from {data_spec}")
     if discriminator is not None and discriminator.conditional and labels is None:
         notes.append("D acc left out: the conditional discriminator needs the samples' labels")
