@@ -73,6 +73,34 @@ def _conv_transpose2d(data):
                                                   dilation))
 
 
+@case("conv2d_whole_map")
+def _conv2d_whole_map(data):
+    """A kernel as large as the input (a discriminator's last layer) takes a matmul path."""
+    N, C, O = (data.draw(st.integers(1, 3)) for _ in range(3))
+    k = (data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4)))
+    stride = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
+    seed = data.draw(SEEDS)
+    x, w = random_array((N, C) + k, seed), random_array((O, C) + k, seed + 1)
+    b = random_array((O,), seed + 2)
+    return ([x, w, b], lambda x, w, b: F.conv2d(x, w, b, stride),
+            lambda x, w, b: TF().conv2d(x, w, b, stride))
+
+
+@case("conv_transpose2d_from_one_pixel")
+def _conv_transpose2d_from_one_pixel(data):
+    """A 1x1 input (a generator's first layer) takes a matmul path unless dilated."""
+    N, C, O = (data.draw(st.integers(1, 3)) for _ in range(3))
+    k = (data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4)))
+    stride = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
+    dilation = (data.draw(st.integers(1, 2)), 1)
+    seed = data.draw(SEEDS)
+    x, w = random_array((N, C, 1, 1), seed), random_array((C, O) + k, seed + 1)
+    b = random_array((O,), seed + 2)
+    return ([x, w, b],
+            lambda x, w, b: F.conv_transpose2d(x, w, b, stride, dilation=dilation),
+            lambda x, w, b: TF().conv_transpose2d(x, w, b, stride, dilation=dilation))
+
+
 @case("conv2d_weight_grad")
 def _conv2d_weight_grad(data):
     """The weight gradient as an op of its own: compare with torch's convolution_backward."""

@@ -159,8 +159,30 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     _check_positive_output("conv2d", x.shape[2:], [
         conv_output_size(n, k, s, p, d) for n, k, s, p, d in zip(
             x.shape[2:], weight.shape[2:], stride, padding, dilation)])
+    if padding == (0, 0) and dilation == (1, 1) and x.shape[2:] == weight.shape[2:]:
+        return _whole_map_conv2d(x, weight, bias)
     inputs = (x, weight) if bias is None else (x, weight, bias)
     return Conv2d(stride, padding, dilation)(*inputs)
+
+
+def _whole_map_conv2d(x, weight, bias):
+    """A kernel as large as its input (a DCGAN discriminator's last layer) has one output
+    position: the convolution is a matrix product, x (N, C*H*W) @ W (O, C*H*W)^T. Composed of
+    differentiable ops, so its gradients of every order follow."""
+    N, O = x.shape[0], weight.shape[0]
+    y = x.reshape(N, -1) @ weight.reshape(O, -1).T  # (N, O)
+    if bias is not None:
+        y = y + bias
+    return y.reshape(N, O, 1, 1)
+
+
+def _from_one_pixel_conv_transpose2d(x, weight, bias):
+    """A transposed convolution of a 1x1 input (a DCGAN generator's first layer) paints the
+    whole kernel once: x (N, C) @ W (C, O*kh*kw), a matrix product."""
+    N = x.shape[0]
+    _, O, kh, kw = weight.shape
+    y = (x.reshape(N, -1) @ weight.reshape(weight.shape[0], -1)).reshape(N, O, kh, kw)
+    return y if bias is None else y + bias.reshape(1, O, 1, 1)
 
 
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1):
@@ -179,6 +201,9 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     _check_positive_output("conv_transpose2d", x.shape[2:], [
         conv_transpose_output_size(n, k, s, p, op, d) for n, k, s, p, op, d in zip(
             x.shape[2:], weight.shape[2:], stride, padding, output_padding, dilation)])
+    if (x.shape[2:] == (1, 1) and padding == (0, 0) and output_padding == (0, 0)
+            and dilation == (1, 1)):
+        return _from_one_pixel_conv_transpose2d(x, weight, bias)
     inputs = (x, weight) if bias is None else (x, weight, bias)
     return ConvTranspose2d(stride, padding, output_padding, dilation)(*inputs)
 
