@@ -5,6 +5,7 @@ import contextlib
 import io
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from minigan.evaluate import classifier_record, load_classifier, metrics, report
 from minigan.evaluate.train_classifier import accuracy, split
 from minigan.evaluate.training import training_evaluator
 from minigan.gan import TrainConfig, Trainer
+from minigan.io import checkpoint as checkpoints
 
 
 # -- Frechet distance -------------------------------------------------------------------------
@@ -209,8 +211,9 @@ def test_clear_errors(tiny_run, tmp_path, capsys):
 
 # -- during training --------------------------------------------------------------------------
 def tiny_config(tmp_path, name, **values):
-    return TrainConfig(batch_size=8, width=4, latent_dim=8, steps=2, sample_every=100,
-                       checkpoint_every=100, out=str(tmp_path / name), **values)
+    values = {"steps": 2, "checkpoint_every": 100, **values}
+    return TrainConfig(batch_size=8, width=4, latent_dim=8, sample_every=100,
+                       out=str(tmp_path / name), **values)
 
 
 def test_the_training_evaluator_logs_and_plots_eval_metrics(tmp_path):
@@ -226,6 +229,20 @@ def test_the_training_evaluator_logs_and_plots_eval_metrics(tmp_path):
     plain.run(progress=False)  # evaluating leaves the training's random stream alone
     for a, b in zip(trainer.generator.parameters(), plain.generator.parameters()):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_resuming_drops_the_evaluations_past_the_checkpoint(tmp_path):
+    trainer = Trainer(tiny_config(tmp_path, "resumed", evaluate_every=1, steps=4,
+                                  checkpoint_every=2))
+    trainer.evaluator = training_evaluator(trainer, count=32)
+    trainer.run(progress=False, until=3)  # evaluations at 1, 2, 3; checkpoints at 2, 3
+    shutil.rmtree(checkpoints.latest_checkpoint(str(tmp_path / "resumed")))  # killed before 3's
+    resumed = Trainer.resume(str(tmp_path / "resumed"))
+    resumed.evaluator = training_evaluator(resumed, count=32)
+    resumed.run(progress=False)
+    for name in ("evaluation.jsonl", "log.jsonl"):
+        steps = [json.loads(line)["step"] for line in open(tmp_path / "resumed" / name)]
+        assert steps == [1, 2, 3, 4], name
 
 
 def test_the_training_evaluator_refuses_what_it_cannot_measure(tmp_path):

@@ -361,14 +361,17 @@ class Trainer:
 
     def _trim_log(self):
         """On resume, drop log rows past the checkpoint's step (they will be redone)."""
-        path = os.path.join(self.run_dir, "log.jsonl")
-        if not os.path.exists(path):
-            return
-        with open(path) as handle:
-            rows = [json.loads(line) for line in handle if line.strip()]
-        self.history = [row for row in rows if row["step"] <= self.step]
-        with open(path, "w") as handle:
-            handle.writelines(json.dumps(row) + "\n" for row in self.history)
+        for name in ("log.jsonl", "evaluation.jsonl"):
+            path = os.path.join(self.run_dir, name)
+            if not os.path.exists(path):
+                continue
+            with open(path) as handle:
+                rows = [json.loads(line) for line in handle if line.strip()]
+            kept = [row for row in rows if row["step"] <= self.step]
+            checkpoints.write_bytes_atomic(
+                path, "".join(json.dumps(row) + "\n" for row in kept).encode())
+            if name == "log.jsonl":
+                self.history = kept
 
     def _evaluate(self):
         scores = self.evaluator(self)

@@ -108,12 +108,18 @@ def _prune(root, keep):
 
 
 def latest_checkpoint(run_dir):
-    """The folder of the newest complete checkpoint of a run, or None if it has none."""
-    pointer = os.path.join(run_dir, "checkpoints", LATEST)
-    if not os.path.exists(pointer):
+    """The folder of the newest complete checkpoint of a run, or None if it has none: the one
+    latest.json names, or, if that folder was deleted, the newest step folder left."""
+    root = os.path.join(run_dir, "checkpoints")
+    pointer = os.path.join(root, LATEST)
+    if os.path.exists(pointer):
+        folder = os.path.join(root, read_json(pointer)["folder"])
+        if os.path.isdir(folder):
+            return folder
+    if not os.path.isdir(root):
         return None
-    folder = os.path.join(run_dir, "checkpoints", read_json(pointer)["folder"])
-    return folder if os.path.isdir(folder) else None
+    steps = sorted(name for name in os.listdir(root) if name.startswith("step_"))
+    return os.path.join(root, steps[-1]) if steps else None
 
 
 def read_checkpoint(folder, array_file_names):

@@ -27,12 +27,14 @@ def smooth(values, window):
 
 def plot_training_curves(rows, path, metrics=()):
     """Losses and discriminator outputs against the step, from the training log's rows;
-    `metrics` names extra columns (evaluation metrics) to plot in a third panel."""
+    `metrics` names extra columns (evaluation metrics), each plotted in a panel of its own
+    since their scales differ (an FCD of 150 next to a share of 0.6)."""
     plt = _pyplot()
     steps = np.array([row["step"] for row in rows])
     window = max(1, len(rows) // 50)
-    panels = 3 if metrics else 2
-    figure, axes = plt.subplots(1, panels, figsize=(5 * panels, 3.6))
+    panels = 2 + len(metrics)
+    figure, axes = plt.subplots(1, panels, figsize=(5 * min(panels, 3), 3.6)
+                                if panels <= 3 else (4 * panels, 3.6))
     for key, label in (("d_loss", "discriminator loss"), ("g_loss", "generator loss")):
         values = [row.get(key, np.nan) for row in rows]
         axes[0].plot(steps, values, alpha=0.25)
@@ -47,15 +49,13 @@ def plot_training_curves(rows, path, metrics=()):
     axes[1].set_xlabel("step")
     axes[1].set_title("discriminator on real and fake")
     axes[1].legend()
-    for key in metrics:
+    for axis, key in zip(axes[2:], metrics):
         points = [(row["step"], row[key]) for row in rows if key in row]
         if points:
             xs, ys = zip(*points)
-            axes[2].plot(xs, ys, marker="o", label=key)
-    if metrics:
-        axes[2].set_xlabel("step")
-        axes[2].set_title("evaluation")
-        axes[2].legend()
+            axis.plot(xs, ys, marker="o")
+        axis.set_xlabel("step")
+        axis.set_title(key.removeprefix("eval_").replace("_", " "))
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
