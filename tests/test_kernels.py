@@ -104,6 +104,19 @@ def test_leaky_relu_kernels(shape, dtype, slope, threads):
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_kernel(shape, dtype):
+    x = (np.random.default_rng(6).standard_normal(shape) * 40).astype(dtype)
+    specials = [0.0, -1000.0, 1000.0][:x.size]  # the middle, and far past exp's range
+    x.reshape(-1)[:len(specials)] = specials
+    fast, plain = _fast_and_plain("sigmoid", x)
+    assert fast.dtype == dtype and fast.shape == shape
+    info = np.finfo(dtype)  # relative precision, down to the subnormals
+    np.testing.assert_allclose(fast, plain, rtol=4 * info.eps, atol=info.tiny)
+    assert fast.reshape(-1)[:len(specials)].tolist() == [0.5, 0.0, 1.0][:len(specials)]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_batch_norm_kernels(shape, dtype, threads):
     rng = np.random.default_rng(5)
     x = (rng.standard_normal(shape) * 3 + 1).astype(dtype)

@@ -78,6 +78,11 @@ class Backend:
         """gy where x > 0, else slope * gy."""
         return self.xp.where(x > 0, gy, gy * gy.dtype.type(slope))
 
+    def sigmoid(self, x):
+        """1 / (1 + e^-x) as e^min(x,0) / (1 + e^-|x|): exp never overflows, no branch."""
+        xp = self.xp
+        return xp.exp(xp.minimum(x, 0)) / (1 + xp.exp(-xp.abs(x)))
+
     def batch_norm_forward(self, x, weight, bias, eps):
         """Batch norm with the batch's statistics over every axis but 1: (y, mean, biased
         variance)."""
@@ -147,6 +152,9 @@ class NumpyBackend(Backend):
 
     def leaky_relu_grad(self, x, gy, slope):
         return self._kernels.leaky_relu_grad(x, gy, slope)
+
+    def sigmoid(self, x):
+        return self._kernels.sigmoid(x)
 
     def batch_norm_forward(self, x, weight, bias, eps):
         return self._kernels.batch_norm_forward(x, weight, bias, eps)
