@@ -14,6 +14,9 @@ Speed notes (measured on a 2-core Xeon, 64x64x14x14 input, 4x4 kernel, stride 2)
   (`_valid_range`), and the loops run over that range (5 to 6 ms).
 - Explicit loops, not slice assignments: Numba's per-slice overhead on these tiny (7-element)
   rows cost more than the copying itself (im2col 9.2 ms with slices, 4.8 ms without).
+- im2col computes, once per row (c, i, j), a table of where each output position reads, then
+  copies image after image through it: one flat loop of OH*OW instead of three short ranges
+  per output row (8.1 ms -> 4.5 ms on a busy machine).
 """
 
 import os
@@ -60,24 +63,22 @@ def _valid_range(first, stride, size, count):
 def _im2col_kernel(x, col, sh, sw, ph, pw, dh, dw):
     N, C, H, W = x.shape
     _, kh, kw, _, OH, OW = col.shape
+    L = OH * OW
+    flat_x, rows = x.reshape(-1), col.reshape(C * kh * kw, N * L)
     for row in prange(C * kh * kw):
         c, i, j = row // (kh * kw), (row // kw) % kh, row % kw
-        first_h, first_w = i * dh - ph, j * dw - pw  # the input pixel that output (0, 0) reads
-        oh_lo, oh_hi = _valid_range(first_h, sh, H, OH)
-        ow_lo, ow_hi = _valid_range(first_w, sw, W, OW)
+        # where each output position of this tap reads in a plane x[n, c]; -1: padding
+        source = np.empty(L, dtype=np.int64)
+        for oh in range(OH):
+            h = i * dh - ph + oh * sh
+            for ow in range(OW):
+                w = j * dw - pw + ow * sw
+                source[oh * OW + ow] = h * W + w if 0 <= h < H and 0 <= w < W else -1
+        out = rows[row]
         for n in range(N):
-            for oh in range(OH):
-                if oh < oh_lo or oh >= oh_hi:  # this tap reads padding for the whole row
-                    for ow in range(OW):
-                        col[c, i, j, n, oh, ow] = 0
-                    continue
-                h = first_h + oh * sh
-                for ow in range(ow_lo):
-                    col[c, i, j, n, oh, ow] = 0
-                for ow in range(ow_lo, ow_hi):
-                    col[c, i, j, n, oh, ow] = x[n, c, h, first_w + ow * sw]
-                for ow in range(ow_hi, OW):
-                    col[c, i, j, n, oh, ow] = 0
+            plane = (n * C + c) * H * W
+            for k in range(L):
+                out[n * L + k] = flat_x[plane + source[k]] if source[k] >= 0 else 0
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
