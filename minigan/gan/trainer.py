@@ -26,6 +26,7 @@ from ..data import DataLoader, load
 from ..io import checkpoint as checkpoints
 from ..io.images import image_grid, save_image
 from ..io.plots import plot_points, plot_training_curves
+from ..nn.utils import get_total_norm
 from ..optim import EMA, Adam, lr_scheduler
 from ..tensor import manual_seed, no_grad, randn, tensor
 from . import losses, models
@@ -89,15 +90,6 @@ class TrainingDiverged(RuntimeError):
 
 def _finite(value):
     return value is None or math.isfinite(value)
-
-
-def _grad_norm(parameters):
-    """The L2 norm of all gradients together (0 where there are none)."""
-    total = 0.0
-    for p in parameters:
-        if p.grad is not None:
-            total += float((p.grad.data * p.grad.data).sum())
-    return math.sqrt(total)
 
 
 def _discriminator_score(loss_name, logits):
@@ -259,7 +251,7 @@ class Trainer:
                 d_loss = d_loss + 0.5 * config.r1_weight * penalty
             self.opt_d.zero_grad()
             d_loss.backward()
-            grad_norm_d = _grad_norm(D.parameters())
+            grad_norm_d = get_total_norm([p.grad for p in D.parameters()])
             self.opt_d.step()
         if fake is None:
             fake = self._generate(G, self._noise(config.batch_size), labels)
@@ -270,7 +262,7 @@ class Trainer:
             g_loss.backward()
         finally:
             D.requires_grad_(True)
-        grad_norm_g = _grad_norm(G.parameters())
+        grad_norm_g = get_total_norm([p.grad for p in G.parameters()])
         self.opt_g.step()
         if self.ema is not None:
             self.ema.update(G)

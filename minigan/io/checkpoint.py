@@ -98,9 +98,13 @@ def write_checkpoint(run_dir, step, array_files, state, keep=2):
     return final
 
 
+def _step_folders(root):
+    """The complete checkpoints under root, oldest first (only complete ones get a step_ name)."""
+    return sorted(name for name in os.listdir(root) if name.startswith("step_"))
+
+
 def _prune(root, keep):
-    complete = sorted(name for name in os.listdir(root) if name.startswith("step_"))
-    for name in complete[:-keep]:
+    for name in _step_folders(root)[:-keep]:
         shutil.rmtree(os.path.join(root, name), ignore_errors=True)
     for name in os.listdir(root):  # leftovers of writes that were killed
         if name.startswith(".tmp-"):
@@ -118,7 +122,7 @@ def latest_checkpoint(run_dir):
             return folder
     if not os.path.isdir(root):
         return None
-    steps = sorted(name for name in os.listdir(root) if name.startswith("step_"))
+    steps = _step_folders(root)
     return os.path.join(root, steps[-1]) if steps else None
 
 

@@ -2,6 +2,7 @@
 
 import math
 
+from ..functional import stack
 from ..tensor import Tensor, no_grad, zeros
 from . import init
 from .layers import ConvTranspose2d
@@ -70,25 +71,34 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     return module
 
 
+def get_total_norm(tensors, norm_type=2.0):
+    """The norm of all `tensors` together, as if flattened into one vector (None entries are
+    skipped); computed where the tensors live, with one transfer of the result to the host."""
+    tensors = [t for t in tensors if t is not None]
+    if not tensors:
+        return 0.0
+    with no_grad():
+        if norm_type == math.inf:
+            return float(stack([t.abs().max() for t in tensors]).max().item())
+        # per-tensor sums of |t|^p, joined in float64 as a Python sum of floats would be
+        sums = [((t * t) if norm_type == 2 else t.abs() ** norm_type).sum().astype("float64")
+                for t in tensors]
+        return float(stack(sums).sum().item()) ** (1.0 / norm_type)
+
+
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
     """Scale the gradients so that their joint norm is at most max_norm; returns the norm
     before clipping. The gradients are replaced, never changed in place."""
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     parameters = [p for p in parameters if p.grad is not None]
-    if not parameters:
-        return 0.0
-    with no_grad():
-        if norm_type == math.inf:
-            total = max(float(p.grad.abs().max().item()) for p in parameters)
-        else:
-            total = sum(float((p.grad.abs() ** norm_type).sum().item())
-                        for p in parameters) ** (1.0 / norm_type)
-        if error_if_nonfinite and not math.isfinite(total):
-            raise RuntimeError(f"the total norm of the gradients is {total}; "
-                               "clip_grad_norm_ cannot clip a non-finite norm")
-        coefficient = max_norm / (total + 1e-6)
-        if coefficient < 1:
+    total = get_total_norm([p.grad for p in parameters], norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"the total norm of the gradients is {total}; "
+                           "clip_grad_norm_ cannot clip a non-finite norm")
+    coefficient = max_norm / (total + 1e-6)
+    if coefficient < 1:
+        with no_grad():
             for p in parameters:
                 p.grad = p.grad * coefficient
     return total
