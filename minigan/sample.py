@@ -10,9 +10,10 @@ import os
 import sys
 
 from . import backend as backends
+from .creation import tensor
 from .gan.trainer import load_generator
 from .io.images import image_grid, save_image, to_uint8
-from .tensor import no_grad, tensor
+from .tensor import no_grad
 
 
 def _noise(count, latent_dim, seed, backend_name):

@@ -5,9 +5,10 @@ generators (after rounding) share, so every set is measured the same way."""
 import os
 
 from .. import backend as backends
+from ..creation import tensor
 from ..gan import models
 from ..io import checkpoint as checkpoints
-from ..tensor import no_grad, tensor
+from ..tensor import no_grad
 from .classifier import load_classifier
 
 xp = backends.host_module()

@@ -17,11 +17,12 @@ import sys
 import time
 
 from .. import backend as backends
+from ..creation import tensor
 from ..data import load, mnist5k
 from ..gan.trainer import load_generator
 from ..io.checkpoint import read_json, write_json_atomic
 from ..io.images import to_uint8
-from ..tensor import no_grad, tensor
+from ..tensor import no_grad
 from . import metrics
 from .features import CLASSIFIER_SHAPE, ClassifierFeatures, load_discriminator
 

@@ -1,8 +1,8 @@
 """Sample quality during training: what `python -m minigan.train --evaluate-every N` measures."""
 
 from .. import backend as backends
+from ..creation import tensor
 from ..io.images import to_uint8
-from ..tensor import tensor
 from . import metrics
 from .features import CLASSIFIER_SHAPE, ClassifierFeatures
 from .report import mnist_reference

@@ -22,13 +22,14 @@ import time
 
 from .. import backend as backends
 from .. import functional as F
+from ..creation import manual_seed, randn, tensor
 from ..data import DataLoader, load
 from ..io import checkpoint as checkpoints
 from ..io.images import image_grid, save_image
 from ..io.plots import plot_points, plot_training_curves
 from ..nn.utils import get_total_norm
 from ..optim import EMA, Adam, lr_scheduler
-from ..tensor import manual_seed, no_grad, randn, tensor
+from ..tensor import no_grad
 from . import losses, models
 
 LR_SCHEDULES = ("constant", "step", "multistep", "cosine", "warmup-cosine")

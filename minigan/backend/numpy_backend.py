@@ -1,0 +1,88 @@
+"""The CPU backend: NumPy for array math, Numba kernels for im2col, col2im and the fused ops.
+
+Numba starts at the first kernel call, not at import: `import minigan` stays light, and the
+threading layer is chosen just before Numba's first parallel kernel.
+"""
+
+import functools
+import os
+
+import numpy as np
+
+from .base import Backend
+
+
+@functools.cache
+def _cpu_kernels():
+    """The module of Numba kernels, imported once, after choosing Numba's threading layer."""
+    _configure_numba_threads()
+    from . import cpu_kernels
+
+    return cpu_kernels
+
+
+def _configure_numba_threads():
+    """Prefer OpenMP's threading layer, then 'workqueue' where OpenMP is missing.
+
+    Why OpenMP, and why OpenBLAS is told to stop spinning early (backend/__init__.py): DESIGN.md,
+    "Numba's threading layer". MINIGAN_NUMBA_THREADING_LAYER or NUMBA_THREADING_LAYER override it.
+    """
+    import numba
+
+    if "NUMBA_THREADING_LAYER" in os.environ:
+        return
+    chosen = os.environ.get("MINIGAN_NUMBA_THREADING_LAYER")
+    if chosen:
+        numba.config.THREADING_LAYER = chosen
+    else:
+        numba.config.THREADING_LAYER_PRIORITY = ["omp", "workqueue", "tbb"]
+        numba.config.THREADING_LAYER = "default"
+
+
+class NumpyBackend(Backend):
+    """CPU arrays: NumPy for array math, Numba for the convolution kernels."""
+
+    name = "numpy"
+    xp = np
+    array_type = np.ndarray
+
+    def __init__(self):
+        self.rng = np.random.default_rng()
+
+    @property
+    def _kernels(self):
+        return _cpu_kernels()
+
+    def to_host(self, array):
+        return np.asarray(array)
+
+    def synchronize(self):
+        """Wait for queued work; on the CPU every call has already finished."""
+
+    def rng_state(self):
+        """The generator's state as JSON-friendly data (for checkpoints)."""
+        return self.rng.bit_generator.state
+
+    def set_rng_state(self, state):
+        self.rng.bit_generator.state = state
+
+    def im2col(self, x, kh, kw, stride, padding, dilation):
+        return self._kernels.im2col(x, kh, kw, stride, padding, dilation)
+
+    def col2im(self, col, x_shape, stride, padding, dilation):
+        return self._kernels.col2im(col, x_shape, stride, padding, dilation)
+
+    def leaky_relu(self, x, slope):
+        return self._kernels.leaky_relu(x, slope)
+
+    def leaky_relu_grad(self, x, gy, slope):
+        return self._kernels.leaky_relu_grad(x, gy, slope)
+
+    def sigmoid(self, x):
+        return self._kernels.sigmoid(x)
+
+    def batch_norm_forward(self, x, weight, bias, eps):
+        return self._kernels.batch_norm_forward(x, weight, bias, eps)
+
+    def batch_norm_backward(self, gy, x, mean, var, weight, eps):
+        return self._kernels.batch_norm_backward(gy, x, mean, var, weight, eps)
