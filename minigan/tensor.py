@@ -166,7 +166,6 @@ class Tensor:
             raise RuntimeError("backward() on a tensor that does not require a gradient: no input "
                                "of the ops that made it had requires_grad=True")
         seed = _seed_gradient(self, grad, "backward() without a gradient", "grad=")
-        retain_graph = create_graph if retain_graph is None else retain_graph
         leaf_grads = _backpropagate([self], [seed], None, retain_graph, create_graph)
         with _grad_mode(create_graph):
             for leaf, g in leaf_grads.items():
@@ -289,8 +288,10 @@ def _backpropagate(outputs, grad_outputs, targets, retain_graph, create_graph):
     to `targets`, as {tensor: gradient}; with targets=None, to every leaf that requires one.
 
     Each recorded function runs once, when the gradient of its output is complete (all of its
-    consumers, of higher generation, have run). Tensors hash by identity, so they key dicts.
+    consumers, of higher generation, have run), and lets go of its inputs unless
+    `retain_graph` (by default `create_graph`). Tensors hash by identity, so they key dicts.
     """
+    retain_graph = create_graph if retain_graph is None else retain_graph
     functions = _recorded_functions(outputs)
     needs_grad = _leads_to(functions, targets)
     wanted = set(targets or ())
@@ -356,7 +357,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                "a gradient")
     seeds = [_seed_gradient(y, g, "grad()", "grad_outputs=")
              for y, g in zip(outputs, grad_outputs)]
-    retain_graph = create_graph if retain_graph is None else retain_graph
     found = _backpropagate(outputs, seeds, inputs, retain_graph, create_graph)
     for i, x in enumerate(inputs):
         if x not in found and not allow_unused:

@@ -74,7 +74,7 @@ def test_numba_starts_at_the_first_kernel_not_at_import():
 def test_a_tensor_backend_is_the_backend_object_and_equals_its_name():
     x = mg.ones(2)
     assert x.backend is backend.get("numpy") and x.backend == "numpy" and x.backend != "cupy"
-    assert x.backend.xp is np and repr(x) == "tensor([1., 1.])"
+    assert x.backend.xp is np and str(x.backend) == "numpy" and repr(x) == "tensor([1., 1.])"
     y = mg.ones(2, requires_grad=True) * 2
     assert y.creator.backend is y.backend
 

@@ -19,6 +19,9 @@ class Backend:
     def __repr__(self):
         return f"<minigan backend {self.name!r}>"
 
+    def __str__(self):
+        return self.name
+
     def __eq__(self, other):
         """A backend equals itself and its name, as a dtype does: `x.backend == "numpy"`."""
         return other == self.name if isinstance(other, str) else other is self

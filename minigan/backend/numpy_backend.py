@@ -1,10 +1,9 @@
 """The CPU backend: NumPy for array math, Numba kernels for im2col, col2im and the fused ops.
 
-Numba starts at the first kernel call, not at import: `import minigan` stays light, and the
-threading layer is chosen just before Numba's first parallel kernel.
+Numba starts at the first kernel call, not at import, so `import minigan` stays light; its
+threading layer is chosen here, through the environment, before Numba loads.
 """
 
-import functools
 import os
 
 import numpy as np
@@ -12,31 +11,19 @@ import numpy as np
 from .base import Backend
 
 
-@functools.cache
-def _cpu_kernels():
-    """The module of Numba kernels, imported once, after choosing Numba's threading layer."""
-    _configure_numba_threads()
-    from . import cpu_kernels
-
-    return cpu_kernels
-
-
-def _configure_numba_threads():
-    """Prefer OpenMP's threading layer, then 'workqueue' where OpenMP is missing.
-
-    Why OpenMP, and why OpenBLAS is told to stop spinning early (backend/__init__.py): DESIGN.md,
-    "Numba's threading layer". MINIGAN_NUMBA_THREADING_LAYER or NUMBA_THREADING_LAYER override it.
-    """
-    import numba
-
-    if "NUMBA_THREADING_LAYER" in os.environ:
-        return
+def _choose_numba_threading_layer():
+    """Prefer OpenMP's threading layer, then 'workqueue' where OpenMP is missing (why: DESIGN.md,
+    "Numba's threading layer"). NUMBA_THREADING_LAYER or MINIGAN_NUMBA_THREADING_LAYER override
+    it. Numba reads these when it loads, whoever imports its kernels first; like OpenBLAS's
+    setting in __init__.py, this has no effect if Numba was imported before minigan."""
     chosen = os.environ.get("MINIGAN_NUMBA_THREADING_LAYER")
     if chosen:
-        numba.config.THREADING_LAYER = chosen
+        os.environ.setdefault("NUMBA_THREADING_LAYER", chosen)
     else:
-        numba.config.THREADING_LAYER_PRIORITY = ["omp", "workqueue", "tbb"]
-        numba.config.THREADING_LAYER = "default"
+        os.environ.setdefault("NUMBA_THREADING_LAYER_PRIORITY", "omp workqueue tbb")
+
+
+_choose_numba_threading_layer()
 
 
 class NumpyBackend(Backend):
@@ -51,7 +38,9 @@ class NumpyBackend(Backend):
 
     @property
     def _kernels(self):
-        return _cpu_kernels()
+        from . import cpu_kernels  # Numba starts at the first kernel, not here
+
+        return cpu_kernels
 
     def to_host(self, array):
         return np.asarray(array)
