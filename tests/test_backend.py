@@ -85,3 +85,11 @@ def test_backend_moves_arrays_to_the_host(name):
     array = b.asarray([1.0, 2.0])
     assert isinstance(b.to_host(array), np.ndarray)
     b.synchronize()
+
+
+def test_the_gpu_backend_is_given_its_array_module():
+    """A simulated GPU (MINIGAN_SIMULATE_GPU) hands the CuPy backend another array module;
+    nothing else in its construction needs CuPy."""
+    device = backend.CupyBackend(xp=np)
+    assert device.xp is np and device.array_type is np.ndarray and device == "cupy"
+    assert device.randn((2, 3), np.float32).shape == (2, 3)
