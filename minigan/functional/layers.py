@@ -4,7 +4,7 @@ embedding."""
 from .. import backend as backends
 from ..backend import pair
 from ..tensor import Function, Tensor, is_grad_enabled
-from .conv import im2col
+from .patches import im2col
 from .shape import pad
 
 
