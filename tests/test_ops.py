@@ -99,3 +99,18 @@ def test_binary_cross_entropy_at_zero_and_one_is_finite_like_torch():
     assert np.isfinite(loss.item()) and np.all(np.isfinite(p.grad.numpy()))
     np.testing.assert_allclose(loss.item(), expected.item(), rtol=1e-6)
     np.testing.assert_allclose(p.grad.numpy(), host(q.grad), rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name, fn, slope_at", [
+    ("sigmoid", mg.F.sigmoid, lambda y: y * (1 - y)),
+    ("relu", mg.F.relu, lambda y: 1.0),
+    ("leaky_relu", lambda x: mg.F.leaky_relu(x, 0.2), lambda y: 1.0)])
+def test_activations_of_a_0d_tensor_stay_0d_and_differentiate(name, fn, slope_at, dtype):
+    """Issue 21: on 0-d tensors sigmoid raised a TypeError and leaky_relu returned shape (1,)."""
+    x = mg.tensor(0.3, dtype=dtype, requires_grad=True)
+    y = fn(x)
+    assert y.shape == () and y.dtype == dtype
+    y.backward()
+    assert x.grad.shape == ()
+    np.testing.assert_allclose(x.grad.item(), slope_at(y.item()), rtol=1e-6)
