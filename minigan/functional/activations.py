@@ -1,8 +1,8 @@
 """Activations, each in its numerically stable form, with the derivative beside it."""
 
 from ..tensor import Function, Tensor
+from . import fused
 from .elementwise import minimum, where
-from .fused import fused_kernel
 from .reductions import _axis_args
 
 
@@ -17,7 +17,7 @@ class LeakyReLU(Function):
         return xp.where(x > 0, x, x * x.dtype.type(slope))
 
     def forward(self, x):
-        kernel = fused_kernel(self.backend, "leaky_relu")
+        kernel = fused.kernel(self.backend, "leaky_relu")
         return kernel(x, self.slope) if kernel else self.formula(self.xp, x, self.slope)
 
     def backward(self, gy):
@@ -36,7 +36,7 @@ class LeakyReLUGrad(Function):
         return xp.where(x > 0, gy, gy * gy.dtype.type(slope))
 
     def forward(self, x, gy):
-        kernel = fused_kernel(self.backend, "leaky_relu_grad")
+        kernel = fused.kernel(self.backend, "leaky_relu_grad")
         return kernel(x, gy, self.slope) if kernel else self.formula(self.xp, x, gy, self.slope)
 
     def backward(self, ggx):
@@ -68,7 +68,7 @@ class Sigmoid(Function):
         return xp.exp(xp.minimum(x, 0)) / (1 + xp.exp(-xp.abs(x)))
 
     def forward(self, x):
-        kernel = fused_kernel(self.backend, "sigmoid")
+        kernel = fused.kernel(self.backend, "sigmoid")
         return kernel(x) if kernel else self.formula(self.xp, x)
 
     def backward(self, gy):

@@ -6,7 +6,7 @@ its arrays over instead; tests/test_kernels.py checks every fused kernel against
 """
 
 
-def fused_kernel(device, name):
+def kernel(device, name):
     """The fused kernel `name` of backend `device`, or None: the op then runs its formula."""
     if device.name != "numpy":
         return None

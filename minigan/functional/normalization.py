@@ -2,7 +2,7 @@
 
 from .. import backend
 from ..tensor import Function, Tensor, is_grad_enabled
-from .fused import fused_kernel
+from . import fused
 
 
 def _stat_axes(x):
@@ -50,7 +50,7 @@ class BatchNormTrain(Function):
         return gx, gw, gb
 
     def forward(self, x, w, b):
-        kernel = fused_kernel(self.backend, "batch_norm_forward")
+        kernel = fused.kernel(self.backend, "batch_norm_forward")
         y, self.batch_mean, self.batch_var = (kernel(x, w, b, self.eps) if kernel else
                                               self.formula(self.xp, x, w, b, self.eps))
         return y
@@ -58,7 +58,7 @@ class BatchNormTrain(Function):
     def backward(self, gy):
         # dx = w invstd (gy - mean(gy) - xhat mean(gy xhat)), dw = sum(gy xhat), db = sum(gy)
         x, w, _ = self.inputs
-        kernel = fused_kernel(self.backend, "batch_norm_backward")
+        kernel = fused.kernel(self.backend, "batch_norm_backward")
         if kernel is None or is_grad_enabled():
             return self.backward_formula(gy, x, w, self.eps, self.needs_input_grad)
         grads = kernel(gy.data, x.data, self.batch_mean, self.batch_var, w.data, self.eps)
