@@ -5,7 +5,9 @@ times, so its gradient is the sum of four gradients: `sum_to(g, (3, 1))`. The tw
 other's backward.
 """
 
-from .. import backend as backends
+import numpy as np
+
+from .. import backend
 from ..tensor import Function, Tensor
 
 
@@ -18,13 +20,13 @@ def as_tensor(value, like):
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (bool, int, float)):
-        dtype = backends.host_module().result_type(like.dtype, value)
-        return Tensor(backends.of(like.data).xp.asarray(value, dtype=dtype))
+        dtype = np.result_type(like.dtype, value)  # dtype rules only
+        return Tensor(backend.get(like.backend).xp.asarray(value, dtype=dtype))
     try:
-        backends.of(value)
+        backend.of(value)
         return Tensor(value)
     except TypeError:
-        return Tensor(backends.of(like.data).asarray(value, dtype=like.dtype))
+        return Tensor(backend.get(like.backend).asarray(value, dtype=like.dtype))
 
 
 def _operands(a, b):
