@@ -5,8 +5,6 @@ times, so its gradient is the sum of four gradients: `sum_to(g, (3, 1))`. The tw
 other's backward.
 """
 
-import numpy as np
-
 from .. import backend
 from ..tensor import Function, Tensor
 
@@ -20,8 +18,8 @@ def as_tensor(value, like):
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (bool, int, float)):
-        dtype = np.result_type(like.dtype, value)  # dtype rules only
-        return Tensor(backend.get(like.backend).xp.asarray(value, dtype=dtype))
+        xp = backend.get(like.backend).xp
+        return Tensor(xp.asarray(value, dtype=xp.result_type(like.dtype, value)))
     try:
         backend.of(value)
         return Tensor(value)

@@ -1,7 +1,5 @@
 """Elementwise math, selections, comparisons, and moving a tensor to another dtype or backend."""
 
-import numpy as np
-
 from .. import backend
 from ..tensor import Function, Tensor
 from .arithmetic import _operands, as_tensor, sum_to
@@ -209,7 +207,7 @@ class Move(Function):
 
 def astype(x, dtype):
     """`x` as `dtype` (a NumPy dtype or its name); differentiable between float types."""
-    dtype = np.dtype(dtype)
+    dtype = backend.get(x.backend).xp.dtype(dtype)
     return x if x.dtype == dtype else Cast(dtype)(x)
 
 
