@@ -60,18 +60,3 @@ class NumpyBackend(Backend):
 
     def col2im(self, col, x_shape, stride, padding, dilation):
         return self._kernels.col2im(col, x_shape, stride, padding, dilation)
-
-    def leaky_relu(self, x, slope):
-        return self._kernels.leaky_relu(x, slope)
-
-    def leaky_relu_grad(self, x, gy, slope):
-        return self._kernels.leaky_relu_grad(x, gy, slope)
-
-    def sigmoid(self, x):
-        return self._kernels.sigmoid(x)
-
-    def batch_norm_forward(self, x, weight, bias, eps):
-        return self._kernels.batch_norm_forward(x, weight, bias, eps)
-
-    def batch_norm_backward(self, gy, x, mean, var, weight, eps):
-        return self._kernels.batch_norm_backward(gy, x, mean, var, weight, eps)
