@@ -6,7 +6,6 @@ file (or to --out).
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -18,7 +17,7 @@ from .. import optim
 from ..data import DataLoader, mnist5k
 from ..data.dataset import Dataset
 from ..io.checkpoint import save_arrays, write_json_atomic
-from ..tensor import manual_seed, no_grad, tensor
+from ..tensor import manual_seed, no_grad
 from .classifier import RECORD, WEIGHTS, MNISTClassifier
 
 HERE = os.path.dirname(os.path.abspath(__file__))
