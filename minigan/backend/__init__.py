@@ -27,7 +27,7 @@ from .numpy_backend import NumpyBackend
 from .geometry import conv_output_size, conv_transpose_output_size, pair
 
 __all__ = ["Backend", "BackendUnavailable", "available", "conv_output_size",
-           "conv_transpose_output_size", "default", "get", "host_module", "names", "of", "pair",
+           "conv_transpose_output_size", "default", "get", "names", "of", "pair",
            "seed_all", "set_default", "unavailable_reason"]
 
 _CLASSES = {"numpy": NumpyBackend, "cupy": CupyBackend}
@@ -120,7 +120,3 @@ def set_default(name):
     get(name)
     _default_name = name
 
-
-def host_module():
-    """NumPy. Being retired: host-side code imports numpy plainly."""
-    return get("numpy").xp

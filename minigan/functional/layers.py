@@ -1,7 +1,6 @@
 """The ops behind the layers: linear, pooling, dropout, upsampling, embedding. (Batch
 normalisation is in normalization.py.)"""
 
-from .. import backend
 from ..backend import pair
 from ..tensor import Function, Tensor
 from .patches import im2col

@@ -4,7 +4,6 @@ They are compositions of differentiable ops, so their gradients (and second deri
 from the ops' own backwards.
 """
 
-from .. import backend
 from ..tensor import Function, Tensor
 from .activations import log_sigmoid, log_softmax
 from .arithmetic import as_tensor

@@ -1,6 +1,5 @@
 """Batch normalisation: its formula forward and backward, with an optional fused kernel."""
 
-from .. import backend
 from ..tensor import Function, Tensor, is_grad_enabled
 from . import fused
 

@@ -4,7 +4,6 @@ Their backwards move the gradient back the same way: a reshape's gradient is res
 index's gradient is scattered back (added, since an element can be picked more than once).
 """
 
-from .. import backend
 from ..tensor import Function, Tensor
 
 
