@@ -1,16 +1,27 @@
-"""Run the tutorials' code, lesson by lesson: every ```python block of a lesson, in order, in
-one namespace, in a fresh process per lesson.
+"""Run the tutorials' code, lesson by lesson, and check what it prints against the lesson.
+
+Every ```python block of a lesson runs, in order, in one namespace, in a fresh process per
+lesson (```python solution blocks, the exercises' reference solutions, run too). A block that
+prints must be followed by an ```output block showing what it prints; the runner compares the
+two: text exactly, numbers with a tolerance (see `compare`).
 
     python tutorials/run.py              # every lesson; regenerates tutorials/figures/*.png
     python tutorials/run.py 05 07        # lessons 05 and 07 only
     python tutorials/run.py 05 --out DIR # run in DIR (figures land in DIR/figures)
+    python tutorials/run.py 05 --record  # write what the code prints into the output blocks
 
-A lesson writes its figures to figures/NAME.png relative to the folder it runs in. Figures
-under figures/long/ come from the longer trainings that the lessons document as commands;
-this runner does not make them.
+An output block's info string may carry options: ```output rtol=0.05 (numbers within 5%),
+atol=1e-3, or machine-dependent (every number compared only in form: a timing table).
+A number followed by a unit of time (ns, us, ms, s) or a speed-up (3.1x) is always compared
+only in form. A lesson writes its figures to figures/NAME.png relative to the folder it runs
+in; figures under figures/long/ come from longer trainings that the lessons document as
+commands, and this runner does not make them.
 """
 
 import argparse
+import contextlib
+import io
+import math
 import os
 import pathlib
 import re
@@ -19,8 +30,29 @@ import sys
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
-BLOCK = re.compile(r"^```python\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 FIGURE = re.compile(r"!\[[^\]]*\]\((figures/[^)]+\.png)\)")
+NUMBER = re.compile(r"[-+]?(?:nan|inf|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")
+TIMING = re.compile(r"\s?(?:ns|us|µs|ms|s)\b|x\b")
+DEFAULT_RTOL = 1e-4
+ROUNDING_LEVEL = 1e-9  # below this, a number is a rounding error: checked for its magnitude
+
+
+class Block:
+    """A fenced block: its kind (python, solution, output, other), options and place."""
+
+    def __init__(self, match):
+        words = match.group(1).split()
+        self.info, self.text = match.group(1).strip(), match.group(2)
+        self.start, self.end = match.start(), match.end()
+        self.body_start, self.body_end = match.start(2), match.end(2)
+        language = words[0] if words else ""
+        if language == "python":
+            self.kind = "solution" if "solution" in words[1:] else "python"
+        else:
+            self.kind = "output" if language == "output" else "other"
+        self.options = dict(w.split("=", 1) for w in words[1:] if "=" in w)
+        self.machine_dependent = "machine-dependent" in words[1:]
 
 
 def lessons():
@@ -28,8 +60,31 @@ def lessons():
     return sorted(path for path in HERE.glob("[0-9][0-9]-*.md"))
 
 
+def blocks(text):
+    """Every fenced block of a lesson, in order."""
+    return [Block(m) for m in FENCE.finditer(text)]
+
+
 def code_blocks(path):
-    return BLOCK.findall(path.read_text())
+    return [b.text for b in blocks(path.read_text()) if b.kind in ("python", "solution")]
+
+
+def runnable(text):
+    """(code block, its output block or None), for every python block of a lesson text."""
+    found = blocks(text)
+    pairs = []
+    for k, block in enumerate(found):
+        if block.kind not in ("python", "solution"):
+            continue
+        following = found[k + 1] if k + 1 < len(found) else None
+        if following is not None and following.kind == "output":
+            if text[block.end:following.start].strip():
+                raise ValueError(f"an output block must follow its python block directly "
+                                 f"(prose between them, at offset {following.start})")
+            pairs.append((block, following))
+        else:
+            pairs.append((block, None))
+    return pairs
 
 
 def figures(path, include_long=False):
@@ -38,18 +93,108 @@ def figures(path, include_long=False):
     return [f for f in found if include_long or not f.startswith("figures/long/")]
 
 
-def run_lesson(path):
-    """Execute one lesson's blocks in this process; raises with the block number on error."""
+def _split(line):
+    """A line as (text pieces, spaces collapsed; numbers with a flag: compared only in form)."""
+    pieces, numbers, last = [], [], 0
+    for m in NUMBER.finditer(line):
+        if m.start() > 0 and (line[m.start() - 1].isalpha() or line[m.start() - 1] == "_"):
+            continue  # a digit inside a name (float32, conv2d) is text
+        pieces.append(" ".join(line[last:m.start()].split()))
+        numbers.append((m.group(), bool(TIMING.match(line, m.end()))))
+        last = m.end()
+    pieces.append(" ".join(line[last:].split()))
+    return pieces, numbers
+
+
+def numbers_agree(expected, actual, rtol, atol):
+    """Within atol + rtol |expected|; a rounding-level number only within a factor of 10."""
+    a, b = float(actual), float(expected)
+    if math.isnan(b) or math.isinf(b):
+        return expected.lstrip("+") == actual.lstrip("+")
+    if "." not in expected and "e" not in expected.lower() and "." not in actual:
+        return a == b  # integers: counts, shapes, steps
+    if abs(a - b) <= atol + rtol * abs(b):
+        return True
+    if 0 < abs(b) < ROUNDING_LEVEL:
+        return a != 0 and a * b > 0 and abs(math.log10(abs(a) / abs(b))) <= 1
+    return b == 0 and abs(a) < ROUNDING_LEVEL * 1e-3
+
+
+def compare(expected, actual, options=None, machine_dependent=False):
+    """The differences between an output block and what its code printed, as messages."""
+    options = options or {}
+    rtol = float(options.get("rtol", DEFAULT_RTOL))
+    atol = float(options.get("atol", 0.0))
+    want, got = expected.rstrip("\n").split("\n"), actual.rstrip("\n").split("\n")
+    if len(want) != len(got):
+        return [f"the lesson shows {len(want)} lines, the code printed {len(got)}"]
+    problems = []
+    for number, (w, g) in enumerate(zip(want, got), start=1):
+        (w_text, w_numbers), (g_text, g_numbers) = _split(w.rstrip()), _split(g.rstrip())
+        same = w_text == g_text and len(w_numbers) == len(g_numbers) and all(
+            machine_dependent or timing or numbers_agree(x, y, rtol, atol)
+            for (x, timing), (y, _) in zip(w_numbers, g_numbers))
+        if not same:
+            problems.append(f"line {number}:\n    lesson: {w}\n    code:   {g}")
+    return problems
+
+
+def run_lesson(path, record=False):
+    """Execute one lesson's blocks in this process; compare (or record) what each prints.
+
+    Returns the list of mismatches; raises with the block number if a block fails."""
+    text = path.read_text()
     namespace = {"__name__": "__main__"}
     os.makedirs("figures", exist_ok=True)
-    for number, code in enumerate(code_blocks(path), start=1):
-        started = time.perf_counter()
+    problems, edits = [], []
+    for number, (block, shown) in enumerate(runnable(text), start=1):
+        started, captured = time.perf_counter(), io.StringIO()
         try:
-            exec(compile(code, f"{path.name} (python block {number})", "exec"), namespace)
+            with contextlib.redirect_stdout(captured):
+                exec(compile(block.text, f"{path.name} (python block {number})", "exec"),
+                     namespace)
         except Exception as error:
             raise RuntimeError(f"{path.name}: python block {number} failed: "
                                f"{type(error).__name__}: {error}") from error
-        print(f"  block {number}: {time.perf_counter() - started:.1f} s")
+        printed = captured.getvalue()
+        print(printed, end="")
+        print(f"  [block {number}: {time.perf_counter() - started:.1f} s]")
+        where = f"{path.name}, python block {number} (line {text.count(chr(10), 0, block.start) + 1})"
+        if record:
+            edits.append((block, shown, printed))
+        elif shown is None and printed:
+            problems.append(f"{where} prints, but no ```output block follows it")
+        elif shown is not None and not printed:
+            problems.append(f"{where} prints nothing, but an ```output block follows it")
+        elif shown is not None:
+            problems += [f"{where}: {p}" for p in
+                         compare(shown.text, printed, shown.options, shown.machine_dependent)]
+    if record:
+        path.write_text(_recorded(text, edits))
+    return problems
+
+
+def _recorded(text, edits):
+    """The lesson text with each block's printed output written into its output block."""
+    for block, shown, printed in reversed(edits):
+        if shown is not None and printed:
+            text = text[:shown.body_start] + printed.rstrip("\n") + "\n" + text[shown.body_end:]
+        elif shown is not None:
+            text = text[:block.end] + text[shown.end:]
+        elif printed:
+            text = text[:block.end] + "\n\n```output\n" + printed.rstrip("\n") + "\n```" + \
+                text[block.end:]
+    return text
+
+
+def figure_difference(made, committed, size=32):
+    """Mean absolute difference of two images' grey thumbnails, in [0, 1] (1 if sizes differ)."""
+    import cv2
+    a, b = (cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in (made, committed))
+    if a is None or b is None or a.shape != b.shape:
+        return 1.0
+    a, b = (cv2.resize(x, (size, size), interpolation=cv2.INTER_AREA) / 255.0 for x in (a, b))
+    return float(abs(a - b).mean())
 
 
 def main(argv=None):
@@ -57,13 +202,18 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("lessons", nargs="*", help="lesson numbers (default: all)")
     parser.add_argument("--out", default=str(HERE), help="where to run (default: tutorials/)")
+    parser.add_argument("--record", action="store_true",
+                        help="write what each block prints into the lesson's output blocks")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run this file here
     arguments = parser.parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
     if arguments.one:
+        os.makedirs(arguments.out, exist_ok=True)
         os.chdir(arguments.out)
-        run_lesson(pathlib.Path(arguments.one))
-        return 0
+        problems = run_lesson(pathlib.Path(arguments.one), arguments.record)
+        for problem in problems:
+            print(f"OUTPUT DIFFERS: {problem}", file=sys.stderr)
+        return 3 if problems else 0
     chosen = [p for p in lessons() if not arguments.lessons
               or p.name.split("-")[0] in arguments.lessons]
     if not chosen:
@@ -74,7 +224,7 @@ def main(argv=None):
         print(f"{path.name}")
         started = time.perf_counter()
         result = subprocess.run([sys.executable, __file__, "--one", str(path), "--out",
-                                 arguments.out])
+                                 arguments.out] + (["--record"] if arguments.record else []))
         print(f"  {'ok' if result.returncode == 0 else 'FAILED'} in "
               f"{time.perf_counter() - started:.1f} s")
         if result.returncode:
