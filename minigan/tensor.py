@@ -308,7 +308,10 @@ def _backpropagate(outputs, grad_outputs, targets, retain_graph, create_graph):
                 _accumulate(y, gy)
             if y in wanted:
                 found[y] = gy
-            for x, gx in _input_gradients(function, gy, needs_grad):
+            pairs = _input_gradients(function, gy, needs_grad)
+            if pairs is None:
+                continue  # the gradient stops at this output (a target of grad()): keep its graph
+            for x, gx in pairs:
                 pending[x] = pending[x] + gx if x in pending else gx
             if not retain_graph:
                 function.inputs = None
@@ -317,10 +320,11 @@ def _backpropagate(outputs, grad_outputs, targets, retain_graph, create_graph):
 
 
 def _input_gradients(function, gy, needs_grad):
-    """(input, gradient) for each input of `function` that needs one, from its backward."""
+    """(input, gradient) for each input of `function` that needs one, from its backward;
+    None when none does (grad() asked for this function's output, not for what made it)."""
     function.needs_input_grad = tuple(needs_grad(x) for x in function.inputs)
     if not any(function.needs_input_grad):
-        return []  # grad() may ask for inputs that this function does not lead to
+        return None
     gxs = function.backward(gy)
     gxs = gxs if isinstance(gxs, tuple) else (gxs,)
     pairs = []

@@ -152,6 +152,17 @@ def test_grad_with_grad_outputs_and_non_leaf_inputs():
     assert np.allclose(gh.numpy(), [4, 0, 24]) and np.allclose(gx.numpy(), [8, 0, 48])
 
 
+def test_grad_at_an_intermediate_leaves_the_graph_below_it_for_a_later_backward():
+    # a GAN's generator step in two halves: grad(g_loss, [fake]), then fake.backward(that)
+    x = mg.tensor([0.5, -1.0], dtype="float64", requires_grad=True)
+    h = (x * 3).tanh()
+    loss = (h * h).sum()
+    (gh,) = mg.grad(loss, [h])
+    h.backward(gh)
+    t = np.tanh(3 * x.numpy())
+    assert np.allclose(x.grad.numpy(), 2 * t * (1 - t * t) * 3)
+
+
 def test_grad_skips_branches_that_do_not_lead_to_the_inputs():
     calls = []
 
