@@ -180,8 +180,10 @@ def run_lesson(path, record=False):
         print(printed, end="")
         print(f"  [block {number}: {time.perf_counter() - started:.1f} s]")
         where = f"{path.name}, python block {number} (line {text.count(chr(10), 0, block.start) + 1})"
-        if record:
-            edits.append((block, shown, printed))
+        if record:  # rewrite only what no longer matches (keep a block's "..." and options)
+            if shown is None or compare(shown.text, printed, shown.options,
+                                        shown.machine_dependent):
+                edits.append((block, shown, printed))
         elif shown is None and printed:
             problems.append(f"{where} prints, but no ```output block follows it")
         elif shown is not None and not printed:
