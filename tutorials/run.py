@@ -11,12 +11,15 @@ two: text exactly, numbers with a tolerance (see `compare`).
     python tutorials/run.py 05 --record  # write what the code prints into the output blocks
 
 An output block's info string may carry options: ```output rtol=0.05 (numbers within 5%),
-atol=1e-3, or machine-dependent (every number compared only in form: a timing table).
-A number followed by a unit of time (ns, us, ms, s) or a speed-up (3.1x) is always compared
-only in form, and "..." in a line of an output block stands for any text (what a machine has
-installed, say), and a line that is just "..." for any number of lines. A lesson writes its figures to figures/NAME.png relative to the folder it runs
-in; figures under figures/long/ come from longer trainings that the lessons document as
-commands, and this runner does not make them. A figure of timings is marked in its lesson with
+atol=1e-3, or machine-dependent (every number compared only in form: a timing table). A number
+followed by a unit of time (ns, us, ms, s) or a speed-up (3.1x) is always compared only in
+form. In an output block, "..." within a line stands for any text (what a machine has
+installed, say), and a line that is just "..." for any number of lines. --record rewrites only
+the output blocks that no longer match, so their "..." and options stay.
+
+A lesson writes its figures to figures/NAME.png relative to the folder it runs in; figures
+under figures/long/ come from longer trainings that the lessons document as commands, and
+this runner does not make them. A figure of timings is marked in its lesson with
 <!-- machine-dependent figure: figures/NAME.png -->: the tests check that it is redrawn, but do
 not compare it with the committed one.
 """
