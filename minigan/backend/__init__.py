@@ -13,10 +13,14 @@ The default backend is "numpy", or the MINIGAN_BACKEND environment variable, or 
 import os
 import sys
 
+from .threads import share_cores_among_local_ranks
+
 # OpenBLAS reads this once, when NumPy first loads it: its idle worker threads stop spinning
 # after 2^4 cycles instead of about 2^28, so they stop stealing cores from Numba's kernels
 # between matrix products. It has no effect if NumPy was imported before minigan.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+# Under mpiexec, each rank takes its share of the cores (threads.py), also before NumPy loads.
+share_cores_among_local_ranks()
 
 from .backends import Backend, BackendUnavailable, CupyBackend, NumpyBackend
 from .geometry import conv_output_size, conv_transpose_output_size, pair
