@@ -6,7 +6,10 @@ writes sample grids, a log, loss curves and checkpoints to runs/latest.
 
 import argparse
 import sys
+import traceback
 
+from . import distributed
+from .backend import BackendUnavailable
 from .gan.losses import LOSSES
 from .gan.models import MODELS
 from .gan.trainer import LR_SCHEDULES, TrainConfig, Trainer, TrainingDiverged
@@ -32,6 +35,7 @@ examples:
   python -m minigan.train --data ring8 --model toy --steps 3000   # watch mode collapse
   python -m minigan.train --backend cupy                   # on an NVIDIA GPU
   python -m minigan.train --resume runs/latest --steps 3000   # continue, exactly
+  mpiexec -n 4 python -m minigan.train --distributed       # 4 processes, one batch of 64
 
 outputs (in --out): samples/step_*.png, log.jsonl, losses.png, checkpoints/, config.json
 then: python -m minigan.sample --run runs/latest --n 64 --out grid.png
@@ -105,6 +109,13 @@ def parser():
     how.add_argument("--backend", choices=("numpy", "cupy"), default=defaults.backend,
                      help="numpy: the CPU, with Numba kernels; cupy: an NVIDIA GPU "
                           '(pip install "minigan[gpu]") (default: %(default)s)')
+    how.add_argument("--distributed", action="store_true",
+                     help="train on the N processes that mpiexec -n N started, each on "
+                          "batch-size/N examples of every batch, gradients averaged "
+                          '(pip install "minigan[mpi]"; on GPUs, one GPU per process)')
+    how.add_argument("--sync-batchnorm", action="store_true",
+                     help="with --distributed: batch norm uses the statistics of the whole "
+                          "batch, not of each process's share")
     how.add_argument("--seed", type=int, default=defaults.seed, help="(default: %(default)s)")
     out = p.add_argument_group("outputs")
     out.add_argument("--out", default=defaults.out,
@@ -125,36 +136,61 @@ def parser():
 
 def config_from_arguments(arguments):
     values = {key: value for key, value in vars(arguments).items()
-              if key not in ("resume", "no_progress")}
+              if key not in ("resume", "no_progress", "distributed")}
     values["betas"] = tuple(values["betas"])
     return TrainConfig.from_dict(values)
 
 
 def main(argv=None):
     arguments = parser().parse_args(argv)
+    world = None
     try:
-        if arguments.resume:
-            trainer = Trainer.resume(arguments.resume, steps=arguments.steps,
-                                     evaluate_every=arguments.evaluate_every or None)
-            print(f"resuming {arguments.resume} at step {trainer.step} of {trainer.total_steps}")
-        else:
-            trainer = Trainer(config_from_arguments(arguments))
-        trainer.evaluator = _evaluator(trainer)
-        config = trainer.config
-        print(f"training {config.model} ({config.loss} loss) on {config.data} "
-              f"{tuple(trainer.dataset.sample_shape)} with the {config.backend} backend for "
-              f"{trainer.total_steps} steps; writing to {trainer.run_dir}")
+        world = distributed.init(arguments.backend) if arguments.distributed else None
+        trainer = _trainer(arguments, world)
         trainer.run(progress=not arguments.no_progress)
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt:  # the trainer said where it saved
+        return _stop(world, "interrupted", 130, grace_seconds=30)
     except TrainingDiverged as error:
-        print(f"\n{error}", file=sys.stderr)
-        return 3
-    except (ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"done: samples in {trainer.run_dir}/samples, curves in {trainer.run_dir}/losses.png")
+        return _stop(world, f"\n{error}", 3)
+    except (ValueError, FileNotFoundError, BackendUnavailable) as error:
+        return _stop(world, f"error: {error}", 2)
+    except Exception:
+        if world is None:
+            raise
+        return _stop(world, traceback.format_exc().rstrip(), 1)  # a bug: its traceback
+    if trainer.world.is_root:
+        print(f"done: samples in {trainer.run_dir}/samples, curves in "
+              f"{trainer.run_dir}/losses.png")
     return 0
+
+
+def _trainer(arguments, world):
+    """A new or resumed Trainer, with its evaluator, announced on rank 0."""
+    if arguments.resume:
+        trainer = Trainer.resume(arguments.resume, world, steps=arguments.steps,
+                                 evaluate_every=arguments.evaluate_every or None)
+    else:
+        trainer = Trainer(config_from_arguments(arguments), world=world)
+    trainer.evaluator = _evaluator(trainer)
+    config, world = trainer.config, trainer.world
+    if world.is_root and arguments.resume:
+        print(f"resuming {arguments.resume} at step {trainer.step} of {trainer.total_steps}")
+    if world.is_root:
+        ranks = f" on {world.size} processes" if world.size > 1 else ""
+        print(f"training {config.model} ({config.loss} loss) on {config.data} "
+              f"{tuple(trainer.dataset.sample_shape)} with the {config.backend} backend"
+              f"{ranks} for {trainer.total_steps} steps; writing to {trainer.run_dir}")
+    return trainer
+
+
+def _stop(world, message, code, grace_seconds=3.0):
+    """Report a failure: printed here in one process; with several, printed once and every
+    rank ended (distributed.fail)."""
+    if world is None:
+        if code != 130:  # Ctrl-C: the trainer has said what it saved
+            print(message, file=sys.stderr)
+        return code
+    return distributed.fail(world, message, code, grace_seconds)
 
 
 def _evaluator(trainer):

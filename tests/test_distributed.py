@@ -218,3 +218,50 @@ def test_an_error_on_one_rank_ends_both_with_one_message():
     assert finished.returncode == 2
     assert finished.stderr.count("the data folder is empty") == 1
     assert "rank 1: error: the data folder is empty" in finished.stderr
+
+
+# -- python -m minigan.train --distributed ----------------------------------------------------
+TINY_RUN = ["--data", "mnist5k", "--batch-size", "8", "--width", "4", "--latent-dim", "8",
+            "--sample-every", "2", "--checkpoint-every", "2", "--no-progress"]
+
+
+def train_on_two_ranks(*arguments):
+    finished = mpiexec("-m", "minigan.train", "--distributed", *arguments)
+    assert finished.returncode == 0, finished.stderr
+    return finished
+
+
+def final_weights(run):
+    from safetensors.numpy import load_file
+
+    return load_file(str(run / "checkpoints" / "step_0000004" / "models.safetensors"))
+
+
+@needs_mpi
+@pytest.mark.parametrize("norm", [[], ["--sync-batchnorm"]], ids=["batch norm", "sync batch norm"])
+def test_two_rank_run_logs_every_step_once_and_resumes_exactly(tmp_path, norm):
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    shown = train_on_two_ranks(*TINY_RUN, *norm, "--steps", "4", "--out", str(straight))
+    assert shown.stdout.count("training dcgan") == 1  # rank 0 alone speaks
+    train_on_two_ranks(*TINY_RUN, *norm, "--steps", "2", "--out", str(split))
+    train_on_two_ranks("--resume", str(split), "--steps", "4", "--no-progress")
+    for run in (straight, split):
+        rows = [json.loads(line) for line in open(run / "log.jsonl")]
+        assert [row["step"] for row in rows] == [1, 2, 3, 4]
+        assert sorted(os.listdir(run / "samples")) == ["step_0000002.png", "step_0000004.png"]
+    expected, resumed = final_weights(straight), final_weights(split)
+    assert expected.keys() == resumed.keys()
+    for key in expected:
+        np.testing.assert_array_equal(resumed[key], expected[key], err_msg=key)
+
+
+@needs_mpi
+def test_an_error_of_every_rank_is_printed_once(tmp_path):
+    started = time.monotonic()
+    finished = mpiexec("-m", "minigan.train", "--distributed", "--data",
+                       f"folder:{tmp_path / 'missing'}", "--steps", "1", "--out",
+                       str(tmp_path / "run"), timeout=60)
+    assert time.monotonic() - started < 30
+    assert finished.returncode == 2
+    assert finished.stderr.count("error: ") == 1 and "rank 1" not in finished.stderr
+    assert "Traceback" not in finished.stderr

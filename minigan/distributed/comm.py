@@ -30,6 +30,9 @@ class Communicator:
     def __repr__(self):
         return f"<{type(self).__name__} rank {self.rank} of {self.size}>"
 
+    def __deepcopy__(self, memo):
+        return self  # a handle on the job's processes: a copy of a model shares it
+
 
 class SingleProcess(Communicator):
     """A world of one process: the sum over ranks of an array is the array itself."""

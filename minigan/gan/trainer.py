@@ -21,8 +21,9 @@ import os
 import time
 
 from .. import backend as backends
+from .. import distributed
 from .. import functional as F
-from ..data import DataLoader, load
+from ..data import load
 from ..io import checkpoint as checkpoints
 from ..io.images import image_grid, save_image
 from ..io.plots import plot_points, plot_training_curves
@@ -65,6 +66,7 @@ class TrainConfig:
     checkpoint_every: int = 500
     num_samples: int = 64
     evaluate_every: int = 0
+    sync_batchnorm: bool = False
     out: str = "runs/latest"
 
     @classmethod
@@ -135,8 +137,9 @@ class Trainer:
         trainer.run()                      # or Trainer.resume("runs/latest").run()
     """
 
-    def __init__(self, config, evaluator=None):
+    def __init__(self, config, evaluator=None, world=None):
         self.config = config
+        self.world = distributed.world() if world is None else world  # the ranks training together
         self.run_dir = config.out
         self.evaluator = evaluator
         self.step = 0
@@ -153,9 +156,9 @@ class Trainer:
                              "sets (ring8, grid25) go with --model toy, images with the others")
         output_range = "sigmoid" if config.model == "mlp" and config.output == "sigmoid" else "tanh"
         self.value_range = (0.0, 1.0) if output_range == "sigmoid" else (-1.0, 1.0)
-        self.loader = DataLoader(dataset, config.batch_size, shuffle=True, seed=config.seed,
-                                 drop_last=True, backend=config.backend,
-                                 output_range=output_range)
+        self.loader = distributed.ShardedDataLoader(  # this rank's share of each batch
+            dataset, config.batch_size, self.world.rank, self.world.size, shuffle=True,
+            seed=config.seed, backend=config.backend, output_range=output_range)
         self.total_steps = self._total_steps()
         self.conditional = config.model == "cdcgan"
         self.generator, self.discriminator = models.build(
@@ -163,6 +166,7 @@ class Trainer:
             self._norm(), config.output, dataset.num_classes)
         self.generator.to(config.backend)
         self.discriminator.to(config.backend)
+        self._join_world()
         self.opt_g = Adam(self.generator.parameters(), lr=config.lr_g, betas=config.betas)
         self.opt_d = Adam(self.discriminator.parameters(), lr=config.lr_d, betas=config.betas)
         self.sched_g = _scheduler(config.lr_schedule, self.opt_g, self.total_steps)
@@ -173,6 +177,17 @@ class Trainer:
         self.history = []
 
     # -- setup --------------------------------------------------------------------------------
+    def _join_world(self):
+        """Several ranks: everyone starts from rank 0's weights, draws its own noise, and
+        (with sync_batchnorm) normalises with the statistics of the whole batch."""
+        if self.world.size == 1:
+            return
+        for model in (self.generator, self.discriminator):
+            if self.config.sync_batchnorm:
+                distributed.convert_sync_batchnorm(model, self.world)
+            distributed.broadcast_module(model, self.world)
+        manual_seed(_rank_seed(self.config.seed, self.world.rank))
+
     def _norm(self):
         if self.config.norm != "auto":
             return self.config.norm
@@ -251,15 +266,17 @@ class Trainer:
                 d_loss = d_loss + 0.5 * config.r1_weight * penalty
             self.opt_d.zero_grad()
             d_loss.backward()
+            distributed.average_gradients(D.parameters(), self.world)
             grad_norm_d = get_total_norm([p.grad for p in D.parameters()])
             self.opt_d.step()
         if fake is None:
-            fake = self._generate(G, self._noise(config.batch_size), labels)
+            fake = self._generate(G, self._noise(real.shape[0]), labels)
         D.requires_grad_(False)  # the G update needs D's input gradient only, not its weights'
         try:
             g_loss = losses.g_loss(loss, self._discriminate(fake, labels))
             self.opt_g.zero_grad()
             g_loss.backward()
+            distributed.average_gradients(G.parameters(), self.world)
         finally:
             D.requires_grad_(True)
         grad_norm_g = get_total_norm([p.grad for p in G.parameters()])
@@ -294,42 +311,47 @@ class Trainer:
                              "minigan.evaluate.training_evaluator()), or set trainer.evaluator")
         from tqdm import tqdm
 
-        if self.step == 0:
-            _move_previous_run_aside(self.run_dir)
-        os.makedirs(self.run_dir, exist_ok=True)
-        checkpoints.write_json_atomic(os.path.join(self.run_dir, "config.json"),
-                                      self.config.to_dict())
-        self._trim_log()
-        bar = tqdm(total=self.total_steps, initial=self.step, unit="step", disable=not progress,
-                   dynamic_ncols=True)
+        root = self.world.is_root  # only rank 0 writes files and shows progress
+        if root:
+            if self.step == 0:
+                _move_previous_run_aside(self.run_dir)
+            os.makedirs(self.run_dir, exist_ok=True)
+            checkpoints.write_json_atomic(os.path.join(self.run_dir, "config.json"),
+                                          self.config.to_dict())
+            self._trim_log()
+        bar = tqdm(total=self.total_steps, initial=self.step, unit="step",
+                   disable=not (progress and root), dynamic_ncols=True)
         metrics = {}
         try:
             while self.step < until:
-                metrics = self.train_step()
+                metrics = distributed.average_metrics(self.train_step(), self.world)
                 self.step += 1
                 self._check_finite(metrics)
                 if self.config.evaluate_every and self.step % self.config.evaluate_every == 0:
                     metrics.update(self._evaluate())  # logged with the step: resume keeps it
-                self._log(metrics)
+                if root:
+                    self._log(metrics)
                 bar.update(1)
                 bar.set_postfix({"D": f"{metrics['d_loss']:.3f}", "G": f"{metrics['g_loss']:.3f}",
                                  "D(x)": f"{metrics['d_real']:.2f}",
                                  "D(G(z))": f"{metrics['d_fake']:.2f}",
                                  "img/s": f"{metrics['images_per_second']:.0f}"}, refresh=False)
-                if self.step % self.config.sample_every == 0:
+                if self.step % self.config.sample_every == 0 and root:
                     self.save_samples()
                 if self.step % self.config.checkpoint_every == 0:
                     self.save_checkpoint()
         except KeyboardInterrupt:
             bar.close()
-            folder = self.save_checkpoint()
-            print(f"\ninterrupted at step {self.step}: saved {folder}\nresume with: "
-                  f"python -m minigan.train --resume {self.run_dir}")
+            if root:  # no collective here: the other ranks may be anywhere in their step
+                folder = self.save_checkpoint(synchronise=False)
+                print(f"\ninterrupted at step {self.step}: saved {folder}\nresume with: "
+                      f"python -m minigan.train --resume {self.run_dir}")
             raise
         bar.close()
         self.save_checkpoint()
-        self.save_samples()
-        self.plot()
+        if root:
+            self.save_samples()
+            self.plot()
         return metrics
 
     def _check_finite(self, metrics):
@@ -366,6 +388,9 @@ class Trainer:
                 self.history = kept
 
     def _evaluate(self):
+        self._average_batch_statistics()
+        if not self.world.is_root:
+            return {}
         scores = self.evaluator(self)
         with open(os.path.join(self.run_dir, "evaluation.jsonl"), "a") as handle:
             handle.write(json.dumps({"step": self.step, **scores}) + "\n")
@@ -435,8 +460,23 @@ class Trainer:
             state.setdefault(int(index), {})[name] = value
         optimizer.load_state_dict({"state": state, "param_groups": saved["param_groups"]})
 
-    def save_checkpoint(self):
-        """Write the current state as a new checkpoint folder (atomically); returns it."""
+    def _average_batch_statistics(self):
+        """Make batch norm's running statistics the mean of every rank's estimate."""
+        for model in (self.generator, self.discriminator) + ((self.ema.module,) if self.ema
+                                                             else ()):
+            distributed.average_buffers(model, self.world)
+
+    def save_checkpoint(self, synchronise=True):
+        """Write the current state as a new checkpoint folder (atomically); returns it. With
+        several ranks, all of them call it (synchronise: average the running statistics and
+        gather every rank's random state) and rank 0 writes."""
+        source = backends.get(self.config.backend)
+        rng_ranks = None
+        if synchronise and self.world.size > 1:
+            self._average_batch_statistics()
+            rng_ranks = self.world.allgather_object(source.rng_state())
+        if not self.world.is_root:
+            return None
         models_arrays = {}
         named = [("generator", self.generator), ("discriminator", self.discriminator)]
         if self.ema is not None:
@@ -449,13 +489,12 @@ class Trainer:
             arrays, scalars = self._optimizer_arrays_and_scalars(optimizer)
             optimizer_arrays.update({f"{prefix}.{k}": v for k, v in arrays.items()})
             optimizer_state[prefix] = scalars
-        source = backends.get(self.config.backend)
         state = {
             "step": self.step, "total_steps": self.total_steps, "config": self.config.to_dict(),
             "loader": self.loader.state_dict(), "optimizers": optimizer_state,
             "schedulers": {name: s.state_dict() for name, s in
                            (("generator", self.sched_g), ("discriminator", self.sched_d)) if s},
-            "rng": source.rng_state(), "last_metrics": self.history[-1] if self.history else None,
+            "rng": source.rng_state(), "rng_ranks": rng_ranks, "last_metrics": self.history[-1] if self.history else None,
             "sample_shape": list(self.dataset.sample_shape),
             "num_classes": self.dataset.num_classes, "value_range": list(self.value_range),
         }
@@ -484,16 +523,20 @@ class Trainer:
         self.loader.load_state_dict(state["loader"])
         self._batches = None
         source = backends.get(self.config.backend)
-        if state["rng"] is not None:
-            source.set_rng_state(state["rng"])
-        else:  # a generator that cannot export its state: continue on a new, seeded stream
-            source.seed(self.config.seed + state["step"])
+        rank_states = state.get("rng_ranks") or []
+        rng = rank_states[self.world.rank] if len(rank_states) == self.world.size else (
+            state["rng"] if self.world.rank == 0 else None)
+        if rng is not None:
+            source.set_rng_state(rng)
+        else:  # no saved state for this rank: continue on a new, seeded stream
+            source.seed(_rank_seed(self.config.seed + state["step"], self.world.rank))
         self.step = state["step"]
 
     @classmethod
-    def resume(cls, run_dir, **overrides):
+    def resume(cls, run_dir, world=None, **overrides):
         """The run in `run_dir`, rebuilt from its config.json and latest checkpoint; keyword
-        arguments override configuration values (e.g. steps=5000 to train longer)."""
+        arguments override configuration values (e.g. steps=5000 to train longer); `world`:
+        the ranks that continue it (see Trainer)."""
         config_path = os.path.join(run_dir, "config.json")
         if not os.path.exists(config_path):
             raise FileNotFoundError(f"{run_dir!r} is not a minigan run folder: it has no "
@@ -501,13 +544,18 @@ class Trainer:
         values = checkpoints.read_json(config_path)
         values.update({k: v for k, v in overrides.items() if v is not None})
         values["out"] = run_dir
-        trainer = cls(TrainConfig.from_dict(values))
+        trainer = cls(TrainConfig.from_dict(values), world=world)
         folder = checkpoints.latest_checkpoint(run_dir)
         if folder is None:
             raise FileNotFoundError(f"{run_dir!r} has no complete checkpoint to resume from")
         trainer.load_checkpoint(folder)
         return trainer
 
+
+
+def _rank_seed(seed, rank):
+    """Each rank's own random stream; rank 0's is the one a single process would draw."""
+    return seed + 1_000_003 * rank
 
 
 def _move_previous_run_aside(run_dir):
