@@ -5,7 +5,9 @@ update on a real and a fake batch, then a generator update, with Adam) under
 `mpiexec -n N` for each N asked for, each rank on its share of the batch and of the cores,
 and prints per N: the step time, the time in the two gradient all-reduces (one packed buffer
 per model; it includes waiting for the slowest rank), their share of the step, and the
-images per second of the whole job.
+images per second of the whole job. A last row runs one rank on one thread: on a machine
+shared with other work, a pool of threads can lose more to waiting for each other than it
+gains, and that row tells the two effects apart.
 """
 
 import argparse
@@ -21,6 +23,7 @@ def worker(batch, width, steps, warmup):
     """One rank's measurement; rank 0 prints the job's figures as one JSON line."""
     import minigan as mg
     from minigan import distributed
+    from minigan.backend import threads
     from minigan.gan import losses, models
     from minigan.optim import Adam
 
@@ -60,7 +63,8 @@ def worker(batch, width, steps, warmup):
     if world.is_root:
         step = max(s for s, _ in everyone)
         reduce = statistics.mean(r for _, r in everyone)
-        print(json.dumps({"ranks": world.size, "step_ms": 1e3 * step, "allreduce_ms": 1e3 * reduce,
+        print(json.dumps({"ranks": world.size, "threads": threads.numba_threads(),
+                          "step_ms": 1e3 * step, "allreduce_ms": 1e3 * reduce,
                           "share": reduce / step, "images_per_second": batch / step}))
 
 
@@ -79,15 +83,20 @@ def main(argv=None):
     mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     print(f"DCGAN-28, global batch {arguments.batch}, {os.cpu_count()} cores; threads per rank "
           "= cores / ranks")
-    print(f"{'ranks':>5} {'step ms':>9} {'all-reduce ms':>14} {'share':>6} {'images/s':>9}")
-    for ranks in arguments.ranks:
+    print(f"{'ranks':>5} {'threads':>7} {'step ms':>9} {'all-reduce ms':>14} {'share':>6} "
+          f"{'images/s':>9}")
+    single_thread = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                            "NUMBA_NUM_THREADS")}
+    for ranks, environ in [(n, {}) for n in arguments.ranks] + [(1, single_thread)]:
         command = [mpiexec, "-n", str(ranks), sys.executable, "-m", "benchmarks.distributed",
                    "--worker", "--batch", str(arguments.batch), "--width", str(arguments.width),
                    "--steps", str(arguments.steps), "--warmup", str(arguments.warmup)]
-        finished = subprocess.run(command, capture_output=True, text=True, check=True)
+        finished = subprocess.run(command, capture_output=True, text=True, check=True,
+                                  env={**os.environ, **environ})
         row = json.loads(finished.stdout.strip().splitlines()[-1])
-        print(f"{row['ranks']:>5} {row['step_ms']:>9.1f} {row['allreduce_ms']:>14.2f} "
-              f"{row['share']:>6.1%} {row['images_per_second']:>9.0f}")
+        print(f"{row['ranks']:>5} {row['threads']:>7} {row['step_ms']:>9.1f} "
+              f"{row['allreduce_ms']:>14.2f} {row['share']:>6.1%} "
+              f"{row['images_per_second']:>9.0f}")
     return 0
 
 

@@ -97,7 +97,7 @@ def gradients(out):
     results = {"plain": compare(plain_model, (6,), world, sync=False),
                "sync_batch_norm": compare(batch_norm_model, (2, 4, 4), world, sync=True),
                "unsynced_batch_norm": compare(batch_norm_model, (2, 4, 4), world, sync=False),
-               "numba_threads": threads.set_numba_threads(64),
+               "numba_threads": threads.numba_threads(),
                "threads_per_rank": threads.threads_per_rank(world.local_size)}
     if world.is_root:
         with open(out, "w") as handle:

@@ -50,3 +50,10 @@ def set_numba_threads(count):
 
     numba.set_num_threads(max(1, min(count, numba.config.NUMBA_NUM_THREADS)))
     return numba.get_num_threads()
+
+
+def numba_threads():
+    """How many threads Numba's parallel kernels use now."""
+    import numba
+
+    return numba.get_num_threads()

@@ -494,7 +494,8 @@ class Trainer:
             "loader": self.loader.state_dict(), "optimizers": optimizer_state,
             "schedulers": {name: s.state_dict() for name, s in
                            (("generator", self.sched_g), ("discriminator", self.sched_d)) if s},
-            "rng": source.rng_state(), "rng_ranks": rng_ranks, "last_metrics": self.history[-1] if self.history else None,
+            "rng": source.rng_state(), "rng_ranks": rng_ranks,
+            "last_metrics": self.history[-1] if self.history else None,
             "sample_shape": list(self.dataset.sample_shape),
             "num_classes": self.dataset.num_classes, "value_range": list(self.value_range),
         }
