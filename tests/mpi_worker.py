@@ -4,6 +4,7 @@
                                                     one process's full batch
     python tests/mpi_worker.py nccl-id OUT.json     the NCCL id handed out, with a fake NCCL
     python tests/mpi_worker.py fail-on-rank-1       rank 1 fails while rank 0 waits
+    python tests/mpi_worker.py nccl-one-rank OUT.json   one rank on a real GPU, through NCCL
 """
 
 import json
@@ -35,8 +36,8 @@ def data(shape):
     return rng.standard_normal((BATCH,) + shape), rng.standard_normal((BATCH, 1))
 
 
-def loss_of(model, x, target):
-    error = model(mg.tensor(x)) - mg.tensor(target)
+def loss_of(model, x, target, backend_name="numpy"):
+    error = model(mg.tensor(x, backend=backend_name)) - mg.tensor(target, backend=backend_name)
     return (error * error).mean()  # a mean over the batch
 
 
@@ -123,6 +124,24 @@ def nccl_id(out):
             json.dump(made, handle)
 
 
+def nccl_one_rank(out):
+    """A world of one rank on one GPU: NCCL sums, and sync batch norm's gradients on the GPU
+    against the CPU's."""
+    world = distributed.init("cupy")
+    total = world.allreduce_sum(mg.arange(4, dtype="float32", backend="cupy").data)
+    x, target = data((2, 4, 4))
+    reference = batch_norm_model(0)
+    loss_of(reference, x, target).backward()
+    ours = distributed.convert_sync_batchnorm(batch_norm_model(0).to("cupy"), world)
+    loss_of(ours, x, target, "cupy").backward()
+    distributed.average_gradients(ours.parameters(), world)
+    with open(out, "w") as handle:
+        json.dump({"communicator": type(world).__name__, "sum": total.get().tolist(),
+                   "gradient_error": relative_error(
+                       flat(p.grad for p in ours.parameters()),
+                       flat(p.grad for p in reference.parameters()))}, handle)
+
+
 def fail_on_rank_1():
     world = distributed.init()
     if world.rank == 1:
@@ -138,3 +157,5 @@ if __name__ == "__main__":
         nccl_id(sys.argv[2])
     elif command == "fail-on-rank-1":
         fail_on_rank_1()
+    elif command == "nccl-one-rank":
+        nccl_one_rank(sys.argv[2])

@@ -121,7 +121,7 @@ def test_fail_in_a_world_of_one_prints_and_returns_the_code(capsys):
     assert capsys.readouterr().err == "error: no such folder\n"
 
 
-def test_nccl_communicator_refuses_other_dtypes():
+def test_nccl_communicator_types_and_host_arrays():
     class FakeNccl:
         NCCL_FLOAT32 = 7
 
@@ -136,6 +136,9 @@ def test_nccl_communicator_refuses_other_dtypes():
     assert nccl._nccl_type(np.zeros(1, "float32")) == 7
     with pytest.raises(TypeError, match="NCCL collectives take"):
         nccl._nccl_type(np.zeros(1, "complex64"))
+    host = np.arange(3.0)  # host arrays (the logged metrics) go through MPI, never NCCL
+    assert np.array_equal(nccl.allreduce_sum(host), host)
+    assert nccl.bcast(host) is host
 
 
 # -- two ranks under mpiexec ------------------------------------------------------------------
@@ -208,6 +211,19 @@ def test_every_rank_gets_rank_0s_nccl_id(tmp_path):
     made = json.loads(out.read_text())
     assert [(m["size"], m["rank"]) for m in made] == [(2, 0), (2, 1)]
     assert made[0]["id"] == made[1]["id"]
+
+
+@needs_mpi
+@pytest.mark.skipif("cupy" not in mg.backend.available(), reason="no GPU here (CuPy missing "
+                    "or no device): NCCL needs one; two ranks cannot share one GPU with NCCL")
+def test_one_rank_on_a_gpu_all_reduces_through_nccl(tmp_path):
+    out = tmp_path / "nccl.json"
+    finished = mpiexec(os.path.join(HERE, "mpi_worker.py"), "nccl-one-rank", str(out), ranks=1)
+    assert finished.returncode == 0, finished.stderr
+    result = json.loads(out.read_text())
+    assert result["communicator"] == "NcclCommunicator"
+    assert result["sum"] == [0.0, 1.0, 2.0, 3.0]
+    assert result["gradient_error"] < 1e-10
 
 
 @needs_mpi

@@ -128,6 +128,9 @@ class NcclCommunicator(Communicator):
         return getattr(self.nccl, name)
 
     def allreduce_sum(self, array):
+        """The sum over ranks: GPU arrays through NCCL, host arrays (metrics) through MPI."""
+        if backend.of(array).name == "numpy":
+            return self.mpi.allreduce_sum(array)
         xp = backend.of(array).xp
         array = xp.ascontiguousarray(array)
         total = xp.empty_like(array)
@@ -136,6 +139,8 @@ class NcclCommunicator(Communicator):
         return total
 
     def bcast(self, array, root=0):
+        if backend.of(array).name == "numpy":
+            return self.mpi.bcast(array, root)
         xp = backend.of(array).xp
         array = xp.ascontiguousarray(array)
         self.comm.bcast(array.data.ptr, array.size, self._nccl_type(array), root,
