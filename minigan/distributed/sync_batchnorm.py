@@ -8,7 +8,6 @@ is its own adjoint), so the backward needs no formula of its own: autograd all-r
 exactly the sums that the batch-norm gradient needs, and second derivatives come for free.
 """
 
-from ..functional.layers import _channel_shape, _stat_axes
 from ..nn.layers import _BatchNorm
 from ..tensor import Function
 from .launch import world
@@ -38,7 +37,8 @@ def sync_batch_norm(x, running_mean, running_var, weight, bias, momentum, eps, c
     have the same shape (as the sharded loader's are). Updates the running statistics,
     which are then the same on every rank."""
     comm = world() if comm is None else comm
-    axes, shape = _stat_axes(x), _channel_shape(x)
+    axes = (0,) + tuple(range(2, x.ndim))  # every axis but the channels'
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # a channel vector, broadcastable to x
     count = x.size // x.shape[1] * comm.size  # values per channel in all batches together
     if count < 2:
         raise ValueError(f"sync batch norm in training needs more than one value per channel, "
