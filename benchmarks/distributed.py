@@ -19,12 +19,37 @@ import sys
 import time
 
 
+def timed_step(generator, discriminator, opt_g, opt_d, real, world):
+    """One Trainer-like step; returns (its seconds, seconds in the gradient all-reduces)."""
+    import minigan as mg
+    from minigan import distributed
+    from minigan.gan import losses
+
+    started = time.perf_counter()
+    fake = generator(mg.randn(real.shape[0], 100))
+    d_loss = losses.d_loss("non_saturating", discriminator(real), discriminator(fake.detach()))
+    opt_d.zero_grad()
+    d_loss.backward()
+    reducing = time.perf_counter()
+    distributed.average_gradients(discriminator.parameters(), world)
+    reduced = time.perf_counter() - reducing
+    opt_d.step()
+    g_loss = losses.g_loss("non_saturating", discriminator(fake))
+    opt_g.zero_grad()
+    g_loss.backward()
+    reducing = time.perf_counter()
+    distributed.average_gradients(generator.parameters(), world)
+    reduced += time.perf_counter() - reducing
+    opt_g.step()
+    return time.perf_counter() - started, reduced
+
+
 def worker(batch, width, steps, warmup):
     """One rank's measurement; rank 0 prints the job's figures as one JSON line."""
     import minigan as mg
     from minigan import distributed
     from minigan.backend import threads
-    from minigan.gan import losses, models
+    from minigan.gan import models
     from minigan.optim import Adam
 
     world = distributed.init()
@@ -34,32 +59,11 @@ def worker(batch, width, steps, warmup):
         distributed.broadcast_module(model, world)
     opt_g = Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    local = batch // world.size
-    real = mg.randn(local, 1, 28, 28).tanh()
-    step_times, reduce_times = [], []
-    for step in range(warmup + steps):
-        started = time.perf_counter()
-        fake = generator(mg.randn(local, 100))
-        d_loss = losses.d_loss("non_saturating", discriminator(real),
-                               discriminator(fake.detach()))
-        opt_d.zero_grad()
-        d_loss.backward()
-        reducing = time.perf_counter()
-        distributed.average_gradients(discriminator.parameters(), world)
-        reduced = time.perf_counter() - reducing
-        opt_d.step()
-        g_loss = losses.g_loss("non_saturating", discriminator(fake))
-        opt_g.zero_grad()
-        g_loss.backward()
-        reducing = time.perf_counter()
-        distributed.average_gradients(generator.parameters(), world)
-        reduced += time.perf_counter() - reducing
-        opt_g.step()
-        if step >= warmup:
-            step_times.append(time.perf_counter() - started)
-            reduce_times.append(reduced)
-    everyone = world.allgather_object((statistics.median(step_times),
-                                       statistics.median(reduce_times)))
+    real = mg.randn(batch // world.size, 1, 28, 28).tanh()
+    times = [timed_step(generator, discriminator, opt_g, opt_d, real, world)
+             for _ in range(warmup + steps)][warmup:]
+    everyone = world.allgather_object((statistics.median(s for s, _ in times),
+                                       statistics.median(r for _, r in times)))
     if world.is_root:
         step = max(s for s, _ in everyone)
         reduce = statistics.mean(r for _, r in everyone)
