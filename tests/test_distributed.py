@@ -271,13 +271,22 @@ def test_two_rank_run_logs_every_step_once_and_resumes_exactly(tmp_path, norm):
         np.testing.assert_array_equal(resumed[key], expected[key], err_msg=key)
 
 
+FAILING_RUNS = {
+    "missing folder": (["--data", "folder:{tmp}/missing"], 2, "error: image folder"),
+    "divergence": (["--data", "ring8", "--model", "toy", "--latent-dim", "2", "--lr-d", "1e30",
+                    "--lr-g", "1e30"], 3, "training diverged at step"),
+}
+
+
 @needs_mpi
-def test_an_error_of_every_rank_is_printed_once(tmp_path):
+@pytest.mark.parametrize("case", FAILING_RUNS)
+def test_an_error_of_every_rank_is_printed_once(tmp_path, case):
+    arguments, code, message = FAILING_RUNS[case]
+    arguments = [a.format(tmp=tmp_path) for a in arguments]
     started = time.monotonic()
-    finished = mpiexec("-m", "minigan.train", "--distributed", "--data",
-                       f"folder:{tmp_path / 'missing'}", "--steps", "1", "--out",
-                       str(tmp_path / "run"), timeout=60)
+    finished = mpiexec("-m", "minigan.train", "--distributed", *arguments, "--batch-size", "8",
+                       "--steps", "5", "--out", str(tmp_path / "run"), timeout=60)
     assert time.monotonic() - started < 30
-    assert finished.returncode == 2
-    assert finished.stderr.count("error: ") == 1 and "rank 1" not in finished.stderr
+    assert finished.returncode == code
+    assert finished.stderr.count(message) == 1 and "rank 1" not in finished.stderr
     assert "Traceback" not in finished.stderr
