@@ -145,6 +145,9 @@ def main(argv=None):
     arguments = parser().parse_args(argv)
     world = None
     try:
+        if arguments.sync_batchnorm and not arguments.distributed:
+            raise ValueError("--sync-batchnorm shares batch statistics between the processes "
+                             "of --distributed training: add --distributed, under mpiexec")
         world = distributed.init(arguments.backend) if arguments.distributed else None
         trainer = _trainer(arguments, world)
         trainer.run(progress=not arguments.no_progress)

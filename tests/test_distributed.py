@@ -141,6 +141,13 @@ def test_nccl_communicator_types_and_host_arrays():
     assert nccl.bcast(host) is host
 
 
+def test_sync_batchnorm_without_distributed_is_a_one_line_error(capsys):
+    from minigan import train
+
+    assert train.main(["--sync-batchnorm", "--steps", "1"]) == 2
+    assert "add --distributed" in capsys.readouterr().err
+
+
 # -- two ranks under mpiexec ------------------------------------------------------------------
 def _mpiexec():
     try:
