@@ -55,15 +55,15 @@ def shard(array, world):
 
 
 def train(model, x, target, steps, world=None):
-    """`steps` Adam steps on the full batch (world None) or on this rank's share."""
+    """`steps` Adam steps on the full batch (world None) or on this rank's share, with an
+    optimizer that averages the gradients over the ranks."""
     optimizer = Adam(model.parameters(), lr=0.01)
+    if world is not None:
+        optimizer = distributed.AveragingOptimizer(optimizer, world)
+        x, target = shard(x, world), shard(target, world)
     for _ in range(steps):
         optimizer.zero_grad()
-        if world is None:
-            loss_of(model, x, target).backward()
-        else:
-            loss_of(model, shard(x, world), shard(target, world)).backward()
-            distributed.average_gradients(model.parameters(), world)
+        loss_of(model, x, target).backward()
         optimizer.step()
     return model
 

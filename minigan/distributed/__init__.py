@@ -15,16 +15,20 @@ starts the ranks and carries the arrays on the CPU; on GPUs, NCCL carries them.
         distributed.average_gradients(model.parameters(), world)
         optimizer.step()
 
+or, for a loop written for one process, `distributed.AveragingOptimizer(optimizer, world)`,
+whose step() averages the gradients first.
+
 Layer: above nn, optim and data; below gan.
 """
 
 from .comm import Communicator, MpiCommunicator, NcclCommunicator, SingleProcess
-from .data_parallel import average_buffers, average_gradients, average_metrics, broadcast_module
+from .data_parallel import (AveragingOptimizer, average_buffers, average_gradients,
+                            average_metrics, broadcast_module)
 from .launch import fail, init, world
 from .sampler import ShardedDataLoader
 from .sync_batchnorm import SyncBatchNorm, all_reduce_sum, convert_sync_batchnorm, sync_batch_norm
 
-__all__ = ["Communicator", "MpiCommunicator", "NcclCommunicator", "ShardedDataLoader",
+__all__ = ["AveragingOptimizer", "Communicator", "MpiCommunicator", "NcclCommunicator", "ShardedDataLoader",
            "SingleProcess", "SyncBatchNorm", "all_reduce_sum", "average_buffers",
            "average_gradients", "average_metrics", "broadcast_module", "convert_sync_batchnorm",
            "fail", "init", "sync_batch_norm", "world"]

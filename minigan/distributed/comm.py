@@ -15,6 +15,7 @@ error flag) through `bcast_object` and `allgather_object`, always over MPI.
 import numpy as np
 
 from .. import backend
+from ..backend import gpus
 
 
 class Communicator:
@@ -105,14 +106,7 @@ class NcclCommunicator(Communicator):
     and carries the host-side objects. `nccl` is CuPy's binding module (a fake in tests)."""
 
     def __init__(self, mpi, nccl=None):
-        if nccl is None:
-            try:
-                from cupy.cuda import nccl
-            except ImportError as error:
-                raise backend.BackendUnavailable(
-                    f"NCCL is not available through CuPy ({error}): install a CuPy build with "
-                    "NCCL (pip install \"minigan[gpu]\" brings one), or train on the CPU "
-                    "with --backend numpy") from None
+        nccl = gpus.nccl_module() if nccl is None else nccl
         self.mpi, self.nccl = mpi, nccl
         self.rank, self.size = mpi.rank, mpi.size
         self.local_rank, self.local_size = mpi.local_rank, mpi.local_size

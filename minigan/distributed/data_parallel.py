@@ -54,6 +54,23 @@ def average_gradients(parameters, comm):
         p.grad = Tensor(mean)  # a new array: gradient arrays may be shared, never edit them
 
 
+class AveragingOptimizer:
+    """`optimizer`, whose step() first averages its parameters' gradients over the ranks
+    (one all-reduce): hand it to a training loop written for one process, and the loop
+    trains data-parallel unchanged. Everything else is the wrapped optimizer's."""
+
+    def __init__(self, optimizer, comm):
+        self.optimizer, self.comm = optimizer, comm
+
+    def step(self, closure=None):
+        parameters = [p for group in self.optimizer.param_groups for p in group["params"]]
+        average_gradients(parameters, self.comm)
+        return self.optimizer.step(closure)
+
+    def __getattr__(self, name):
+        return getattr(self.optimizer, name)
+
+
 def average_buffers(module, comm):
     """Average the floating-point buffers (batch norm's running mean and variance) over the
     ranks, in place; integer buffers (batches counted) are the same on every rank."""

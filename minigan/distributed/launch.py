@@ -4,7 +4,7 @@ import sys
 import time
 
 from .. import backend
-from ..backend import threads
+from ..backend import gpus, threads
 from .comm import MpiCommunicator, NcclCommunicator, SingleProcess
 
 _world = None
@@ -34,14 +34,12 @@ def init(backend_name="numpy"):
 
 
 def _nccl_world(mpi):
-    import cupy
-
-    devices = cupy.cuda.runtime.getDeviceCount()
+    devices = gpus.gpu_count()
     if mpi.local_size > devices:
         raise ValueError(f"{mpi.local_size} ranks share this machine but it has {devices} "
                          f"GPU(s): NCCL needs one GPU per rank, so start at most {devices} "
                          "ranks per machine (mpiexec -n ...)")
-    cupy.cuda.Device(mpi.local_rank).use()
+    gpus.use_gpu(mpi.local_rank)
     return NcclCommunicator(mpi)
 
 

@@ -15,13 +15,10 @@ LOGISTIC_LOSSES = ("minimax", "non_saturating")
 
 
 def gan_step(generator, discriminator, opt_g, opt_d, batches, *, loss="non_saturating",
-             n_critic=1, gp_weight=0.0, r1_weight=0.0, latent_dim=100, conditional=False,
-             after_backward=None):
+             n_critic=1, gp_weight=0.0, r1_weight=0.0, latent_dim=100, conditional=False):
     """Train D `n_critic` times, each on a fresh (real, labels) batch drawn from the iterator
     `batches`, then G once; returns {name: float} of the step: the losses, D(x), D(G(z)), the
-    penalties used, the gradient norms. A conditional G and D also take the labels.
-    `after_backward(model)`, if given, runs after each backward pass, before the gradients
-    are used (data-parallel training averages them over the processes there)."""
+    penalties used, the gradient norms. A conditional G and D also take the labels."""
     G, D = generator, discriminator
     for _ in range(n_critic):
         real, labels = next(batches)  # (N, C, H, W), (N,)
@@ -46,8 +43,6 @@ def gan_step(generator, discriminator, opt_g, opt_d, batches, *, loss="non_satur
             d_loss = d_loss + 0.5 * r1_weight * penalties["r1_penalty"]
         opt_d.zero_grad()
         d_loss.backward()
-        if after_backward is not None:
-            after_backward(D)
         grad_norm_d = total_norm(p.grad for p in D.parameters())
         opt_d.step()
     if n_critic > 1:  # the critic's fakes were made without a graph: make G's own
@@ -57,8 +52,6 @@ def gan_step(generator, discriminator, opt_g, opt_d, batches, *, loss="non_satur
         g_loss = losses.g_loss(loss, _call(D, fake, labels))
         opt_g.zero_grad()
         g_loss.backward()
-        if after_backward is not None:
-            after_backward(G)
     finally:
         D.requires_grad_(True)
     grad_norm_g = total_norm(p.grad for p in G.parameters())

@@ -117,9 +117,6 @@ class Trainer:
             distributed.broadcast_module(model, self.world)
         manual_seed(_rank_seed(self.config.seed, self.world.rank))
 
-    def _average_gradients(self, model):
-        distributed.average_gradients(model.parameters(), self.world)
-
     def _total_steps(self):
         config = self.config
         if config.steps is not None and config.epochs is not None:
@@ -150,12 +147,13 @@ class Trainer:
         started = time.perf_counter()
         if self._batches is None:
             self._batches = _forever(self.loader)
-        metrics = gan_step(self.generator, self.discriminator, self.opt_g, self.opt_d,
-                           self._batches, loss=config.loss, n_critic=config.n_critic,
+        opt_g, opt_d = self.opt_g, self.opt_d
+        if self.world.size > 1:  # their step() averages the gradients over the ranks first
+            opt_g, opt_d = (distributed.AveragingOptimizer(o, self.world) for o in (opt_g, opt_d))
+        metrics = gan_step(self.generator, self.discriminator, opt_g, opt_d, self._batches,
+                           loss=config.loss, n_critic=config.n_critic,
                            gp_weight=config.gp_weight, r1_weight=config.r1_weight,
-                           latent_dim=config.latent_dim, conditional=self.spec.conditional,
-                           after_backward=self._average_gradients if self.world.size > 1
-                           else None)
+                           latent_dim=config.latent_dim, conditional=self.spec.conditional)
         if self.ema is not None:
             self.ema.update(self.generator)
         for scheduler in (self.sched_g, self.sched_d):
