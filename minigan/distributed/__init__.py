@@ -2,7 +2,7 @@
 --distributed`.
 
 Every rank holds the same model, takes its own share of each batch, and averages its
-gradients with the others' after each backward pass, so that every rank takes the same
+gradients with the others' before each optimizer step, so that every rank takes the same
 optimizer step: the one a single process would take on the whole batch (the loss is a mean
 over the batch, and a mean of equal shares' means is the mean of the whole). MPI (mpi4py)
 starts the ranks and carries the arrays on the CPU; on GPUs, NCCL carries them.

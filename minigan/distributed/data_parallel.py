@@ -1,8 +1,9 @@
 """Data parallelism: the same model on every rank, each rank on its share of the batch.
 
-Three collectives keep the ranks in step: rank 0's weights broadcast once at the start; after
-every backward pass, each model's gradients packed into one contiguous buffer and averaged
-with one all-reduce (one large message instead of one per parameter); and, before a
+Three collectives keep the ranks in step: rank 0's weights broadcast once at the start; between
+each backward pass and its optimizer step, each model's gradients packed into one contiguous
+buffer and averaged with one all-reduce (one large message instead of one per parameter); and,
+before a
 checkpoint or an evaluation, batch norm's running statistics averaged (each rank estimated
 them from its own share of the data).
 """
