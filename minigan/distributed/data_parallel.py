@@ -3,9 +3,8 @@
 Three collectives keep the ranks in step: rank 0's weights broadcast once at the start; between
 each backward pass and its optimizer step, each model's gradients packed into one contiguous
 buffer and averaged with one all-reduce (one large message instead of one per parameter); and,
-before a
-checkpoint or an evaluation, batch norm's running statistics averaged (each rank estimated
-them from its own share of the data).
+before a checkpoint or an evaluation, batch norm's running statistics averaged (each rank
+estimated them from its own share of the data).
 """
 
 import numpy as np
