@@ -7,6 +7,7 @@ and an error on one rank ending both."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -306,3 +307,29 @@ def test_an_error_of_every_rank_is_printed_once(tmp_path, case):
     assert finished.returncode == code
     assert finished.stderr.count(message) == 1 and "rank 1" not in finished.stderr
     assert "Traceback" not in finished.stderr
+
+
+@needs_mpi
+def test_ctrl_c_saves_a_checkpoint_and_ends_every_rank(tmp_path):
+    run = tmp_path / "run"
+    environ = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1",
+                   OPENBLAS_NUM_THREADS="1")
+    job = subprocess.Popen([MPIEXEC, "-n", "2", sys.executable, "-m", "minigan.train",
+                            "--distributed", *TINY_RUN, "--steps", "100000", "--out", str(run)],
+                           cwd=ROOT, env=environ, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (run / "log.jsonl").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)  # training has started once rank 0 logs a step
+        job.send_signal(signal.SIGINT)  # what Ctrl-C in mpiexec's terminal sends
+        started = time.monotonic()
+        stdout, stderr = job.communicate(timeout=60)
+    finally:
+        job.kill()
+    assert time.monotonic() - started < 30
+    assert job.returncode == 130, stderr
+    assert stdout.count("interrupted at step") == 1  # rank 0 saved and said so
+    saved = stdout.split("saved ")[1].split()[0]
+    assert json.loads((run / "checkpoints" / "latest.json").read_text())  # complete
+    assert os.path.isdir(saved) and os.path.basename(saved).startswith("step_")
