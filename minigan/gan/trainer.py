@@ -197,8 +197,10 @@ class Trainer:
             bar.close()
             if root:  # no collective here: the other ranks may be anywhere in their step
                 folder = self.save_checkpoint(synchronise=False)
+                command = (f"mpiexec -n {self.world.size} python -m minigan.train --distributed"
+                           if self.world.size > 1 else "python -m minigan.train")
                 print(f"\ninterrupted at step {self.step}: saved {folder}\nresume with: "
-                      f"python -m minigan.train --resume {self.run_dir}")
+                      f"{command} --resume {self.run_dir}")
             raise
         bar.close()
         self.save_checkpoint()
