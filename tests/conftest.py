@@ -1,5 +1,6 @@
 """Shared fixtures: every backend-aware test runs on each backend, skipping with the reason
-where a backend cannot run; hypothesis gets a profile that fits CI's 2-core budget."""
+where a backend cannot run (with MINIGAN_SIMULATE_GPU=1 the 'cupy' backend always runs, on
+minigan/backend/simulated_cupy.py); hypothesis gets a profile that fits CI's 2-core budget."""
 
 import os
 
@@ -27,5 +28,7 @@ def pytest_generate_tests(metafunc):
 def backend_name(request):
     reason = backend.unavailable_reason(request.param)
     if reason is not None:
-        pytest.skip(f"backend {request.param!r} unavailable: {reason}")
+        hint = (" (MINIGAN_SIMULATE_GPU=1 runs these tests on a simulated GPU)"
+                if request.param == "cupy" else "")
+        pytest.skip(f"backend {request.param!r} unavailable: {reason}{hint}")
     return request.param

@@ -6,6 +6,7 @@ import os
 import numpy as np
 
 from . import reference
+from .device_random import CountedStreams
 
 
 class BackendUnavailable(RuntimeError):
@@ -173,6 +174,12 @@ class CupyBackend(Backend):
     name = "cupy"
 
     def __init__(self):
+        if os.environ.get("MINIGAN_SIMULATE_GPU") == "1":  # tests without a GPU: see simulated_cupy
+            from . import simulated_cupy, simulated_kernels
+
+            self.xp, self.array_type = simulated_cupy, simulated_cupy.ndarray
+            self._kernels, self.rng = simulated_kernels.SimulatedKernels(), CountedStreams(self.xp)
+            return
         try:
             import cupy
         except ImportError as error:
@@ -194,7 +201,7 @@ class CupyBackend(Backend):
         self.xp = cupy
         self.array_type = cupy.ndarray
         self._kernels = gpu_kernels
-        self.rng = cupy.random.default_rng()
+        self.rng = CountedStreams(cupy)
 
     def to_host(self, array):
         return self.xp.asnumpy(array)
@@ -203,11 +210,15 @@ class CupyBackend(Backend):
         """Wait until the GPU has finished every queued kernel (needed for honest timings)."""
         self.xp.cuda.get_current_stream().synchronize()
 
+    def seed(self, seed):
+        self.rng = CountedStreams(self.xp, seed)
+
     def rng_state(self):
-        return None  # CuPy's generators cannot export their state; a resumed run reseeds
+        """The generator's state as JSON-friendly data (for checkpoints)."""
+        return self.rng.state()
 
     def set_rng_state(self, state):
-        raise NotImplementedError("CuPy's random generator state cannot be restored")
+        self.rng.set_state(state)
 
     def im2col(self, x, kh, kw, stride, padding, dilation):
         return self._kernels.im2col(self.xp, x, kh, kw, stride, padding, dilation)
