@@ -164,8 +164,8 @@ class NumpyBackend(Backend):
         return self._kernels.batch_norm_backward(gy, x, mean, var, weight, eps)
 
 
-GPU_INSTALL_HINT = ('Install CuPy for CUDA 12 with: pip install "minigan[gpu]" '
-                    '(or use the default backend, "numpy").')
+GPU_INSTALL_HINT = ('Install CuPy with pip install "minigan[gpu]" (CUDA 12 or 13 drivers) or '
+                    '"minigan[gpu-cuda13]" (CUDA 13 drivers), or use the default backend, "numpy".')
 
 
 class CupyBackend(Backend):
