@@ -12,6 +12,7 @@ from support import assert_close, leaf
 import minigan as mg
 from minigan import backend
 from minigan.backend import simulated_cupy as cupy
+from minigan.tensor import Function
 
 CASES = OP_CASES + LAYER_CASES
 
@@ -54,6 +55,16 @@ def test_device_arrays_behave_like_cupys(simulated_gpu):
 def test_mixing_the_device_and_the_host_in_one_op_raises(simulated_gpu):
     with pytest.raises(ValueError, match="two backends"):
         mg.ones(3) + mg.ones(3, backend="cupy")
+
+
+def test_an_op_that_calls_numpy_fails_on_the_device(simulated_gpu):
+    class HostTanh(Function):
+        def forward(self, x):
+            return np.tanh(x)  # the bug: NumPy, where the op should use self.xp
+
+    assert HostTanh()(mg.ones(2)).shape == (2,)  # on the host the bug goes unnoticed
+    with pytest.raises(TypeError):
+        HostTanh()(mg.ones(2, backend="cupy"))
 
 
 def test_numpy_copies_count_as_transfers(simulated_gpu):
