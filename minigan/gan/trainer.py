@@ -26,7 +26,6 @@ from ..data import DataLoader, load
 from ..io import checkpoint as checkpoints
 from ..io.images import image_grid, save_image
 from ..io.plots import plot_points, plot_training_curves
-from ..nn.utils import get_total_norm
 from ..optim import EMA, Adam, lr_scheduler
 from ..tensor import manual_seed, no_grad, randn, tensor
 from . import losses, models
@@ -96,7 +95,21 @@ def _discriminator_score(loss_name, logits):
     """D(x) as the literature plots it: a probability for the logistic losses, the raw
     critic score otherwise."""
     scores = logits.sigmoid() if loss_name in LOGISTIC_LOSSES else logits
-    return float(scores.mean().item())
+    return scores.mean()
+
+
+def _squared_norm(gradients):
+    """The squared norm of all gradients together, as a tensor on their device."""
+    with no_grad():
+        return F.stack([(g * g).sum().astype("float64") for g in gradients if g is not None]).sum()
+
+
+def _to_host_together(scalars):
+    """One-element tensors (or None) as Python floats, with one copy to the host for all."""
+    names = [name for name, value in scalars.items() if value is not None]
+    with no_grad():
+        values = F.stack([scalars[name].reshape(()).astype("float64") for name in names]).numpy()
+    return {**scalars, **{name: float(value) for name, value in zip(names, values)}}
 
 
 def _resolve_image_size(config, dataset):
@@ -251,7 +264,7 @@ class Trainer:
                 d_loss = d_loss + 0.5 * config.r1_weight * penalty
             self.opt_d.zero_grad()
             d_loss.backward()
-            grad_norm_d = get_total_norm([p.grad for p in D.parameters()])
+            grad_norm_d = _squared_norm([p.grad for p in D.parameters()])
             self.opt_d.step()
         if fake is None:
             fake = self._generate(G, self._noise(config.batch_size), labels)
@@ -262,20 +275,22 @@ class Trainer:
             g_loss.backward()
         finally:
             D.requires_grad_(True)
-        grad_norm_g = get_total_norm([p.grad for p in G.parameters()])
+        grad_norm_g = _squared_norm([p.grad for p in G.parameters()])
         self.opt_g.step()
         if self.ema is not None:
             self.ema.update(G)
         for scheduler in (self.sched_g, self.sched_d):
             if scheduler is not None:
                 scheduler.step()
+        logged = _to_host_together({
+            "d_loss": d_loss, "g_loss": g_loss, "d_real": _discriminator_score(loss, real_logits),
+            "d_fake": _discriminator_score(loss, fake_logits), "penalty": penalty,
+            "grad_norm_d": grad_norm_d, "grad_norm_g": grad_norm_g})
+        logged["grad_norm_d"] **= 0.5
+        logged["grad_norm_g"] **= 0.5
         seconds = time.perf_counter() - started
         return {
-            "d_loss": float(d_loss.item()), "g_loss": float(g_loss.item()),
-            "d_real": _discriminator_score(loss, real_logits),
-            "d_fake": _discriminator_score(loss, fake_logits),
-            "penalty": None if penalty is None else float(penalty.item()),
-            "grad_norm_d": grad_norm_d, "grad_norm_g": grad_norm_g,
+            **logged,
             "lr_g": self.opt_g.param_groups[0]["lr"], "lr_d": self.opt_d.param_groups[0]["lr"],
             "step_time": seconds,
             "images_per_second": config.batch_size * config.n_critic / seconds,
