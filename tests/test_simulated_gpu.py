@@ -1,6 +1,8 @@
 """The simulated GPU (MINIGAN_SIMULATE_GPU=1): that it refuses what CuPy refuses, that every op
 runs on it without meeting NumPy, and that it counts copies to the host."""
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -65,6 +67,23 @@ def test_an_op_that_calls_numpy_fails_on_the_device(simulated_gpu):
     assert HostTanh()(mg.ones(2)).shape == (2,)  # on the host the bug goes unnoticed
     with pytest.raises(TypeError):
         HostTanh()(mg.ones(2, backend="cupy"))
+
+
+def test_the_device_generator_state_round_trips(simulated_gpu):
+    device = backend.get("cupy")
+    device.seed(3)
+    device.randn((2,), "float32")
+    state = json.loads(json.dumps(device.rng_state()))  # as a checkpoint stores it
+    following = [device.to_host(device.randn((4,), "float32")),
+                 device.to_host(device.permutation(5))]
+    device.set_rng_state(state)
+    assert (device.to_host(device.randn((4,), "float32")) == following[0]).all()
+    assert sorted(device.to_host(device.permutation(5))) == [0, 1, 2, 3, 4]
+    device.set_rng_state(state)
+    device.randn((4,), "float32")
+    assert (device.to_host(device.permutation(5)) == following[1]).all()
+    with pytest.raises(ValueError, match="saved by another backend"):
+        device.set_rng_state(backend.get("numpy").rng_state())
 
 
 def test_numpy_copies_count_as_transfers(simulated_gpu):

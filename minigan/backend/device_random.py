@@ -31,8 +31,9 @@ class CountedStreams:
     def integers(self, low, high=None, size=None):
         return self._next().integers(low, high, size=size)
 
-    def permutation(self, x):
-        return self._next().permutation(x)
+    def permutation(self, n):
+        """0..n-1 in random order (CuPy's Generator has no permutation)."""
+        return self._next().random(n).argsort()
 
     def state(self):
         """JSON-friendly: the seed and how many draws were made."""

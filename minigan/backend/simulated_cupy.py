@@ -190,7 +190,7 @@ for _name in _OPERATORS:
     setattr(ndarray, f"__i{_name}__", _in_place(f"__i{_name}__"))
 for _name in ("lt", "le", "gt", "ge", "eq", "ne"):
     setattr(ndarray, f"__{_name}__", _operator(f"__{_name}__"))
-_METHODS = ("all any argmax argmin astype clip copy cumsum dot fill flatten max mean min "
+_METHODS = ("all any argmax argmin argsort astype clip copy cumsum dot fill flatten max mean min "
             "nonzero prod ravel repeat reshape squeeze std sum swapaxes take transpose var "
             "view").split()
 for _name in _METHODS:
@@ -292,7 +292,8 @@ class Philox4x3210(_BitGenerator):
 
 
 class Generator:
-    """cupy.random.Generator: the methods minigan calls, with CuPy's signatures."""
+    """cupy.random.Generator: the methods minigan calls, with CuPy's signatures (CuPy's
+    Generator has no permutation)."""
 
     def __init__(self, bit_generator):
         self.bit_generator = bit_generator
@@ -307,9 +308,6 @@ class Generator:
     def integers(self, low, high=None, size=None, dtype=numpy.int64, endpoint=False):
         return ndarray(numpy.asarray(
             self._numpy.integers(low, high, size, dtype=dtype, endpoint=endpoint)))
-
-    def permutation(self, x, axis=0):
-        return _wrap(self._numpy.permutation(_unwrap(x), axis=axis))
 
     @staticmethod
     def _fill(values, out):
