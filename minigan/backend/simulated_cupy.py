@@ -340,6 +340,21 @@ class Device:
         """Nothing is ever queued on the simulated device."""
 
 
+class MemoryPool:
+    """cupy.get_default_memory_pool(): the simulated device keeps its arrays in host memory and
+    has no pool, so it holds nothing."""
+
+    def used_bytes(self):
+        return 0
+
+    def total_bytes(self):
+        return 0
+
+
+def get_default_memory_pool():
+    return MemoryPool()
+
+
 DEVICE_NAME = "simulated GPU (MINIGAN_SIMULATE_GPU=1: host memory, Numba's CUDA simulator)"
 
 
