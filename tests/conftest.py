@@ -36,15 +36,14 @@ def backend_name(request):
 
 @pytest.fixture
 def simulated_gpu(monkeypatch):
-    """The name of the 'cupy' backend, running on the simulated device for this test (whether
-    MINIGAN_SIMULATE_GPU is set or not); yields its host-transfer counter, reset."""
+    """The 'cupy' backend runs on the simulated GPU for this test (whether MINIGAN_SIMULATE_GPU
+    is set or not); the fixture's value is the simulated GPU's host-transfer counter, reset."""
     from minigan.backend import simulated_cupy
 
     if backend.unavailable_reason("cupy") is None and backend.get("cupy").xp is not simulated_cupy:
         pytest.skip("a real GPU is present: these tests are about the simulated one")
     if backend.unavailable_reason("cupy") is not None:
-        monkeypatch.setenv("MINIGAN_SIMULATE_GPU", "1")
-        device = backend.CupyBackend()
+        device = backend.CupyBackend(xp=simulated_cupy)
         monkeypatch.delitem(backend._failures, "cupy", raising=False)
         monkeypatch.setitem(backend._instances, "cupy", device)
         monkeypatch.setitem(backend._by_array_type, device.array_type, device)

@@ -18,7 +18,9 @@ class CountedStreams:
         self.draws = 0
 
     def _next(self):
-        bits = self.xp.random.Philox4x3210([self.seed, self.draws])
+        random = self.xp.random
+        philox = getattr(random, "Philox4x3210", None) or random.Philox  # NumPy's name for it
+        bits = philox([self.seed, self.draws])
         self.draws += 1
         return self.xp.random.Generator(bits)
 

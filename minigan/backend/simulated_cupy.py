@@ -22,6 +22,7 @@ import types
 
 import numpy
 
+SIMULATED_GPU = True  # what the backend looks for to pick the simulated kernels
 _IMPLICIT = ("Implicit conversion to a NumPy array is not allowed. "
              "Please use `.get()` to construct a NumPy array explicitly.")
 
@@ -226,6 +227,11 @@ def _function(name, accept_host=False):
         return _wrap(result)
     function.__name__ = name
     return function
+
+
+def result_type(*arrays_and_dtypes):
+    """The dtype NumPy's promotion rules give (cupy.result_type)."""
+    return numpy.result_type(*_unwrap(arrays_and_dtypes))
 
 
 def asnumpy(a, stream=None, order="C", out=None):

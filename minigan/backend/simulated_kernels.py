@@ -2,6 +2,7 @@
 numba.cuda kernels of gpu_kernels.py run in Numba's CUDA simulator, on the host memory behind
 simulated_cupy's arrays."""
 
+import functools
 import os
 
 import numpy
@@ -63,3 +64,9 @@ def _check(simulated, expected, key):
     tolerance = 1e-5 if expected.dtype == numpy.float32 else 1e-12
     if not numpy.allclose(simulated, expected, rtol=tolerance, atol=tolerance):
         raise AssertionError(f"the CUDA kernel {key[0]} differs from the CPU kernel on {key}")
+
+
+@functools.cache
+def simulated_kernels():
+    """The one SimulatedKernels of the process (numba.cuda loads, simulated, at the first use)."""
+    return SimulatedKernels()
