@@ -1,5 +1,6 @@
 """Shared fixtures: every backend-aware test runs on each backend, skipping with the reason
-where a backend cannot run; hypothesis gets a profile that fits CI's 2-core budget."""
+where a backend cannot run (with MINIGAN_SIMULATE_GPU=1 the 'cupy' backend always runs, on
+minigan/backend/simulated_cupy.py); hypothesis gets a profile that fits CI's 2-core budget."""
 
 import os
 
@@ -27,5 +28,24 @@ def pytest_generate_tests(metafunc):
 def backend_name(request):
     reason = backend.unavailable_reason(request.param)
     if reason is not None:
-        pytest.skip(f"backend {request.param!r} unavailable: {reason}")
+        hint = (" (MINIGAN_SIMULATE_GPU=1 runs these tests on a simulated GPU)"
+                if request.param == "cupy" else "")
+        pytest.skip(f"backend {request.param!r} unavailable: {reason}{hint}")
     return request.param
+
+
+@pytest.fixture
+def simulated_gpu(monkeypatch):
+    """The 'cupy' backend runs on the simulated GPU for this test (whether MINIGAN_SIMULATE_GPU
+    is set or not); the fixture's value is the simulated GPU's host-transfer counter, reset."""
+    from minigan.backend import simulated_cupy
+
+    if backend.unavailable_reason("cupy") is None and backend.get("cupy").xp is not simulated_cupy:
+        pytest.skip("a real GPU is present: these tests are about the simulated one")
+    if backend.unavailable_reason("cupy") is not None:
+        device = backend.CupyBackend(xp=simulated_cupy)
+        monkeypatch.delitem(backend._failures, "cupy", raising=False)
+        monkeypatch.setitem(backend._instances, "cupy", device)
+        monkeypatch.setitem(backend._by_array_type, device.array_type, device)
+    simulated_cupy.transfers.reset()
+    return simulated_cupy.transfers
