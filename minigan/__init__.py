@@ -12,6 +12,7 @@ from . import backend
 from . import functional
 from . import functional as F
 from . import data, nn, optim
+from .io.save_load import load, save
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .tensor import (Function, Tensor, arange, enable_grad, full, grad, is_grad_enabled,
                      manual_seed, no_grad, ones, ones_like, rand, randint, randn, tensor, zeros,
@@ -43,7 +44,7 @@ def get_default_backend():
 __all__ = [
     "F", "Function", "data", "nn", "optim", "GradcheckError", "Tensor", "arange", "backend", "cat", "enable_grad",
     "float32", "float64", "full", "functional", "get_default_backend", "grad", "gradcheck",
-    "gradgradcheck", "int64", "is_grad_enabled", "manual_seed", "maximum", "minimum", "no_grad",
-    "ones", "ones_like", "rand", "randint", "randn", "set_default_backend", "stack", "tensor",
+    "gradgradcheck", "int64", "is_grad_enabled", "load", "manual_seed", "maximum", "minimum", "no_grad",
+    "ones", "ones_like", "rand", "randint", "randn", "save", "set_default_backend", "stack", "tensor",
     "where", "zeros", "zeros_like",
 ]

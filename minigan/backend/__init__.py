@@ -19,9 +19,10 @@ import sys
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 from .backends import Backend, BackendUnavailable, CupyBackend, NumpyBackend
+from .devices import Device, backend_name
 from .geometry import conv_output_size, conv_transpose_output_size, pair
 
-__all__ = ["Backend", "BackendUnavailable", "available", "get", "of", "default", "set_default",
+__all__ = ["Backend", "BackendUnavailable", "Device", "available", "backend_name", "get", "of", "default", "set_default",
            "unavailable_reason", "names", "seed_all", "host_module", "pair", "conv_output_size", "conv_transpose_output_size"]
 
 _CLASSES = {"numpy": NumpyBackend, "cupy": CupyBackend}
@@ -38,7 +39,8 @@ def names():
 
 
 def get(name=None):
-    """The backend called `name` ("numpy" or "cupy"), or the default one.
+    """The backend called `name` ("numpy" or "cupy", or PyTorch's "cpu" and "cuda"), or the
+    default one.
 
     Raises ValueError for an unknown name and BackendUnavailable, saying why and what to
     install, for a backend that cannot run here.
@@ -47,6 +49,7 @@ def get(name=None):
         return default()
     if isinstance(name, Backend):
         return name
+    name = backend_name(name) or name
     if name not in _CLASSES:
         raise ValueError(f"unknown backend {name!r}: choose one of {names()}")
     if name not in _instances:
