@@ -1,0 +1,169 @@
+"""The names of the `torch` module that minigan spells differently, or that only PyTorch has.
+
+Everything else under `torch.` is minigan's own top-level name (torch.randn is minigan.randn,
+taking `device=` for minigan's `backend=`).
+"""
+
+import numpy as np
+
+import minigan
+
+from .. import backend
+from ..tensor import Tensor, _grad_mode
+from .shim import cuda_is_available
+
+__version__ = f"{minigan.__version__}+minigan"
+
+device = backend.Device
+
+
+class Size(tuple):
+    """A shape, as PyTorch's torch.Size: a tuple of ints."""
+
+    def numel(self):
+        return int(np.prod(self, dtype=np.int64))
+
+    def __repr__(self):
+        return f"torch.Size({list(self)})"
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(tensor):
+    return int(np.prod(tensor.shape, dtype=np.int64))
+
+
+def from_numpy(array):
+    """A CPU tensor sharing memory with the NumPy array `array`, as torch.from_numpy."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of `size`; minigan fills it with zeros (PyTorch leaves it uninitialised)."""
+    return minigan.zeros(*size, dtype=dtype, requires_grad=requires_grad, backend=device)
+
+
+def randint(*args, size=None, dtype=None, device=None, requires_grad=False):
+    """randint(high, size) or randint(low, high, size): int64 values in [low, high)."""
+    if size is not None:
+        args = args + (size,)
+    low, high, shape = (0, *args) if len(args) == 2 else args
+    values = minigan.randint(low, high, tuple(shape), backend=device)
+    return values if dtype is None else values.to(dtype)
+
+
+class set_grad_enabled:
+    """As torch.set_grad_enabled(mode): switches recording on or off at once, and back when
+    used as a context manager (`with torch.set_grad_enabled(False): ...`)."""
+
+    def __init__(self, mode):
+        self._context = _grad_mode(bool(mode))
+        self._context.__enter__()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._context.__exit__(None, None, None)
+        return False
+
+
+def manual_seed(seed):
+    """Seed minigan's random generators (torch.manual_seed); returns nothing useful."""
+    minigan.manual_seed(int(seed))
+
+
+def initial_seed():
+    return 0
+
+
+def save(obj, f, **ignored):
+    """torch.save, as minigan.save: safetensors, never pickle."""
+    minigan.save(obj, f)
+
+
+def load(f, map_location=None, weights_only=None, **ignored):
+    """torch.load, as minigan.load: reads what torch.save (minigan.save) wrote; a device given
+    as `map_location` places the tensors there."""
+    target = map_location if backend.backend_name(map_location) else None
+    return minigan.load(f, backend=target)
+
+
+def get_default_dtype():
+    return np.dtype("float32")
+
+
+# -- torch.cuda and torch.backends -------------------------------------------------------------
+class _Cuda:
+    """torch.cuda: minigan's "cuda" device is its CuPy backend."""
+
+    is_available = staticmethod(cuda_is_available)
+
+    @staticmethod
+    def device_count():
+        return 1 if cuda_is_available() else 0
+
+    @staticmethod
+    def manual_seed(seed):
+        minigan.manual_seed(int(seed))
+
+    manual_seed_all = manual_seed
+
+    @staticmethod
+    def synchronize(device=None):
+        if cuda_is_available():
+            backend.get("cupy").synchronize()
+
+    @staticmethod
+    def current_device():
+        return 0
+
+    @staticmethod
+    def empty_cache():
+        """Nothing to do: CuPy's memory pool keeps its blocks."""
+
+    @staticmethod
+    def get_device_name(device=None):
+        return "CuPy device (minigan's cuda backend)"
+
+
+class _Cudnn:
+    """torch.backends.cudnn: flags minigan accepts and ignores (it has no cuDNN)."""
+
+    benchmark = False
+    deterministic = False
+    enabled = True
+    allow_tf32 = False
+
+    @staticmethod
+    def is_available():
+        return False
+
+    @staticmethod
+    def version():
+        return None
+
+
+class _Mps:
+    """torch.backends.mps: Apple's GPU, which minigan does not drive."""
+
+    @staticmethod
+    def is_available():
+        return False
+
+    @staticmethod
+    def is_built():
+        return False
+
+
+def public_names(namespace):
+    """The public attributes of a class or module, as a dict."""
+    return {key: getattr(namespace, key) for key in dir(namespace) if not key.startswith("_")}
+
+
+__all__ = ["Size", "device", "empty", "from_numpy", "get_default_dtype", "initial_seed",
+           "is_tensor", "load", "manual_seed", "numel", "randint", "save", "set_grad_enabled"]
