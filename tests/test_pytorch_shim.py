@@ -15,7 +15,7 @@ import minigan as mg
 from minigan import backend
 from minigan.pytorch import autograd, data, transforms, vision
 from minigan.pytorch.shim import NotInMinigan, accepting_device, shim_module
-from minigan.pytorch.torch_api import load, randint, set_grad_enabled
+from minigan.pytorch.torch_api import allclose, equal, load, randint, set_grad_enabled
 from tests.support import needs_torch, torch
 
 
@@ -64,6 +64,12 @@ def test_factories_take_pytorch_device_keyword():
     assert accepting_device(mg.Tensor) is mg.Tensor  # classes are left alone
     assert randint(5, (4,)).shape == (4,) and randint(2, 3, (2, 2)).numpy().min() == 2
     assert randint(0, 10, size=(3,)).dtype == np.int64
+
+
+def test_allclose_and_equal():
+    x = mg.tensor([1.0, 2.0])
+    assert allclose(x, x + 1e-7) and not allclose(x, x + 1e-3)
+    assert equal(x, mg.tensor([1.0, 2.0])) and not equal(x, mg.tensor([1.0]))
 
 
 def test_set_grad_enabled_as_call_and_context():

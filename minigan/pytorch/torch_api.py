@@ -93,6 +93,17 @@ def load(f, map_location=None, weights_only=None, **ignored):
     return minigan.load(f, backend=target)
 
 
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
+    """True when |input - other| <= atol + rtol |other| everywhere, as torch.allclose."""
+    return bool(np.allclose(input.numpy(), other.numpy(), rtol=rtol, atol=atol,
+                            equal_nan=equal_nan))
+
+
+def equal(input, other):  # noqa: A002
+    """True when both tensors have the same shape and the same values."""
+    return input.shape == other.shape and bool((input.numpy() == other.numpy()).all())
+
+
 def get_default_dtype():
     return np.dtype("float32")
 
@@ -165,5 +176,5 @@ def public_names(namespace):
     return {key: getattr(namespace, key) for key in dir(namespace) if not key.startswith("_")}
 
 
-__all__ = ["Size", "device", "empty", "from_numpy", "get_default_dtype", "initial_seed",
+__all__ = ["Size", "allclose", "device", "empty", "equal", "from_numpy", "get_default_dtype", "initial_seed",
            "is_tensor", "load", "manual_seed", "numel", "randint", "save", "set_grad_enabled"]
