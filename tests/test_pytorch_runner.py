@@ -162,6 +162,20 @@ def test_other_errors_keep_their_traceback(tmp_path):
     assert result.returncode == 1 and "Traceback" in result.stderr and "KeyError" in result.stderr
 
 
+def test_an_error_raised_inside_minigan_is_one_line_unless_asked(tmp_path):
+    source = "import torch\nlayer = torch.nn.Linear(3, 2)\ny = layer(torch.randn(4, 5))\n"
+    result = run_source(source, tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: Linear(in_features=3, out_features=2, bias=True) expected input of shape "
+        "(..., 3), got (4, 5) (at program.py:3)"]
+    environment = dict(os.environ, PYTHONPATH=str(REPOSITORY), MINIGAN_TRACEBACK="1")
+    traced = subprocess.run([sys.executable, "-m", "minigan.pytorch", "program.py"],
+                            cwd=tmp_path, env=environment, capture_output=True, text=True,
+                            timeout=120)
+    assert "Traceback" in traced.stderr and "layers.py" in traced.stderr
+
+
 def test_help_says_what_is_mapped_and_what_is_not(tmp_path):
     result = run_runner(["--help"], tmp_path)
     assert result.returncode == 0

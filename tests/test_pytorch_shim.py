@@ -15,7 +15,8 @@ import minigan as mg
 from minigan import backend
 from minigan.pytorch import autograd, data, transforms, vision
 from minigan.pytorch.shim import NotInMinigan, accepting_device, shim_module
-from minigan.pytorch.torch_api import allclose, equal, load, randint, set_grad_enabled
+from minigan.pytorch.torch_api import (_Cuda, allclose, equal, load, randint,
+                                       set_grad_enabled)
 from tests.support import needs_torch, torch
 
 
@@ -70,6 +71,15 @@ def test_allclose_and_equal():
     x = mg.tensor([1.0, 2.0])
     assert allclose(x, x + 1e-7) and not allclose(x, x + 1e-3)
     assert equal(x, mg.tensor([1.0, 2.0])) and not equal(x, mg.tensor([1.0]))
+
+
+def test_cuda_tensor_types_build_on_the_cuda_device():
+    assert repr(_Cuda.FloatTensor) == "<class 'torch.cuda.FloatTensor'>"
+    if backend.unavailable_reason("cupy") is None and hasattr(mg, "FloatTensor"):
+        assert _Cuda.FloatTensor(2, 3).device == "cuda"
+    else:
+        with pytest.raises((NotInMinigan, backend.BackendUnavailable)):
+            _Cuda.FloatTensor(2, 3)
 
 
 def test_set_grad_enabled_as_call_and_context():
@@ -221,6 +231,31 @@ def test_samplers_and_unbatched_loading():
     assert len(unbatched) == 3
 
 
+def test_samplers_concat_and_iterable_datasets():
+    assert list(data.SequentialSampler(range(3))) == [0, 1, 2]
+    mg.manual_seed(0)
+    order = list(data.RandomSampler(range(5)))
+    assert sorted(order) == [0, 1, 2, 3, 4]
+    assert len(list(data.RandomSampler(range(3), num_samples=7))) == 7
+    assert all(0 <= i < 3 for i in data.RandomSampler(range(3), replacement=True,
+                                                       num_samples=20))
+    batches = data.BatchSampler(data.SequentialSampler(range(5)), 2, drop_last=False)
+    assert list(batches) == [[0, 1], [2, 3], [4]] and len(batches) == 3
+    loader = data.DataLoader(Squares(5), batch_sampler=batches)
+    assert [y.tolist() for _, y in loader] == [[0, 1], [2, 3], [4]]
+    both = data.ConcatDataset([Squares(2), Squares(3)])
+    assert len(both) == 5 and both[2][1] == 0 and both[4][1] == 2 and both[-1][1] == 2
+
+    class Counting(data.IterableDataset):
+        def __iter__(self):
+            return iter(range(5))
+
+    assert [b.tolist() for b in data.DataLoader(Counting(), batch_size=2)] == [[0, 1], [2, 3],
+                                                                              [4]]
+    with pytest.raises(TypeError, match="no length"):
+        len(data.DataLoader(Counting()))
+
+
 def test_tensor_dataset_subset_and_random_split():
     points, labels = mg.randn(10, 2), mg.arange(10)
     dataset = data.TensorDataset(points, labels)
@@ -278,6 +313,25 @@ def test_grayscale_is_the_luma_of_rgb():
     assert transforms.Grayscale(3)(image).shape == (3, 4, 3)
 
 
+def test_flip_pad_and_random_crop():
+    image = _image(4, 6)
+    mg.manual_seed(0)
+    flipped = [transforms.RandomHorizontalFlip()(image) for _ in range(20)]
+    assert any(np.array_equal(f, image[:, ::-1]) for f in flipped)
+    assert any(np.array_equal(f, image) for f in flipped)
+    np.testing.assert_array_equal(transforms.RandomHorizontalFlip(p=1.0)(image), image[:, ::-1])
+    padded = transforms.Pad((1, 2), fill=7)(image)
+    assert padded.shape == (8, 8, 3) and padded[0, 0, 0] == 7
+    np.testing.assert_array_equal(padded[2:6, 1:7], image)
+    assert transforms.Pad((1, 0, 2, 3))(image).shape == (7, 9, 3)
+    crop = transforms.RandomCrop(3)(image)
+    assert crop.shape == (3, 3, 3)
+    assert any(np.array_equal(crop, image[t:t + 3, l:l + 3]) for t in range(2) for l in range(4))
+    assert transforms.RandomCrop(6, padding=1)(_image(4, 4)).shape == (6, 6, 3)
+    with pytest.raises(ValueError, match="smaller size"):
+        transforms.RandomCrop(9)(image)
+
+
 def test_compose_applies_in_order():
     pipeline = transforms.Compose([transforms.CenterCrop(4), transforms.ToTensor(),
                                    transforms.Lambda(lambda t: t * 2)])
@@ -314,6 +368,17 @@ def test_mnist_without_files_uses_the_bundled_set_and_says_so_once(tmp_path, cap
     image, label = first[0]
     assert len(first) == 5000 and image.shape == (28, 28, 1) and image.dtype == np.uint8
     assert not (tmp_path / "nothing").exists()  # nothing downloaded, nothing created
+
+
+def test_fashion_mnist_reads_idx_files_and_never_falls_back(tmp_path):
+    raw = tmp_path / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    _write_idx(raw / "t10k-images-idx3-ubyte", np.zeros((2, 28, 28)), 2051)
+    _write_idx(raw / "t10k-labels-idx1-ubyte", np.array([9, 0]), 2049)
+    fashion = vision.FashionMNIST(tmp_path, train=False)
+    assert len(fashion) == 2 and fashion[0][1] == 9 and fashion.classes[9] == "Ankle boot"
+    with pytest.raises(FileNotFoundError, match="never downloads; put train-images"):
+        vision.FashionMNIST(tmp_path, train=True, download=True)
 
 
 def test_image_folder_classes_and_targets(tmp_path):

@@ -30,16 +30,18 @@ MAPPED = {
     "torch.optim.lr_scheduler": "minigan.optim.lr_scheduler",
     "torch.autograd": "minigan.grad, PyTorch-style Function (ctx), Variable",
     "torch.utils": "torch.utils.data only",
-    "torch.utils.data": "DataLoader for any map-style dataset, Dataset, TensorDataset, Subset, "
-                        "random_split, default_collate",
+    "torch.utils.data": "DataLoader for map-style and iterable datasets, Dataset, "
+                        "IterableDataset, TensorDataset, Subset, ConcatDataset, random_split, "
+                        "samplers, default_collate",
     "torch.cuda": "the CuPy backend ('cuda' device); is_available() is True where CuPy runs",
     "torch.backends": "cudnn (flags accepted, ignored), mps (never available)",
     "torch.backends.cudnn": "flags accepted and ignored",
     "torch.backends.mps": "is_available() is False",
     "torchvision": "datasets, transforms, utils",
-    "torchvision.datasets": "MNIST (IDX files or the bundled MNIST-5k), ImageFolder, FakeData",
+    "torchvision.datasets": "MNIST (IDX files or the bundled MNIST-5k), FashionMNIST (IDX "
+                            "files), ImageFolder, FakeData",
     "torchvision.transforms": "Compose, Resize, CenterCrop, Grayscale, ToTensor, Normalize, "
-                              "Lambda",
+                              "Lambda, Pad, RandomCrop, RandomHorizontalFlip",
     "torchvision.utils": "make_grid, save_image",
 }
 SHIMMED_TOP_LEVEL = ("torch", "torchvision", "torchaudio", "torchtext")
@@ -70,8 +72,8 @@ def _build_modules():
         "torch.backends.mps": shim_module("torch.backends.mps", public_names(_Mps)),
         "torchvision": shim_module("torchvision"),
         "torchvision.datasets": shim_module("torchvision.datasets", {
-            "MNIST": vision.MNIST, "ImageFolder": vision.ImageFolder,
-            "FakeData": vision.FakeData}),
+            "MNIST": vision.MNIST, "FashionMNIST": vision.FashionMNIST,
+            "ImageFolder": vision.ImageFolder, "FakeData": vision.FakeData}),
         "torchvision.transforms": shim_module("torchvision.transforms", transforms),
         "torchvision.utils": shim_module("torchvision.utils", {
             "make_grid": vision.make_grid, "save_image": vision.save_image}),

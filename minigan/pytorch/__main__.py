@@ -6,8 +6,14 @@ import runpy
 import sys
 import traceback
 
+import minigan
+
 from . import MAPPED, SHIMMED_TOP_LEVEL, install
 from .shim import ModuleNotInMinigan, NotInMinigan
+
+# errors that minigan raises about how it was called: one line, unless MINIGAN_TRACEBACK=1
+_MISUSE = (ValueError, TypeError, RuntimeError, OSError, KeyError, IndexError)
+_PACKAGE = os.path.dirname(os.path.abspath(minigan.__file__))
 
 HELP = """usage: python -m minigan.pytorch SCRIPT [ARGS...]
 
@@ -32,6 +38,10 @@ and so do other torch.* modules (torch.distributed, torch.jit, torch.cuda.amp, .
 torchaudio and torchtext. PIL images are not used: images are (H, W, C) uint8 arrays until
 ToTensor. Not mapped either: multi-GPU (DataParallel), mixed precision, sparse and complex
 tensors, JIT/compile, TensorBoard.
+
+An error that minigan raises about how it was called (a shape, a missing file) is printed as
+one line with the script's line; MINIGAN_TRACEBACK=1 shows the whole traceback instead. Errors
+raised by the script's own code keep their traceback.
 """
 
 
@@ -60,6 +70,12 @@ def _where_in(script, error):
     return f" (at {script}:{frames[-1].lineno})" if frames else ""
 
 
+def _raised_by_minigan(error):
+    """True when the innermost frame of the error's traceback is in minigan's code."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return bool(frames) and os.path.abspath(frames[-1].filename).startswith(_PACKAGE + os.sep)
+
+
 def run(script, args):
     """Run `script` as __main__ with `args`; returns the exit status."""
     if not os.path.isfile(script):
@@ -76,6 +92,12 @@ def run(script, args):
         if name is None:
             raise
         print(f"error: {name} is not part of minigan{_where_in(script, error)}", file=sys.stderr)
+        return 1
+    except _MISUSE as error:
+        if os.environ.get("MINIGAN_TRACEBACK") == "1" or not _raised_by_minigan(error):
+            raise
+        print(f"error: {str(error) or type(error).__name__}{_where_in(script, error)}",
+              file=sys.stderr)
         return 1
     return 0
 

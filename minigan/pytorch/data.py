@@ -22,7 +22,9 @@ import minigan
 from .. import backend
 from ..tensor import Tensor
 
-__all__ = ["DataLoader", "Dataset", "Subset", "TensorDataset", "default_collate", "random_split"]
+__all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset",
+           "RandomSampler", "Sampler", "SequentialSampler", "Subset", "TensorDataset",
+           "default_collate", "random_split"]
 
 _IGNORED_OPTIONS = ("num_workers", "pin_memory", "timeout", "worker_init_fn",
                     "multiprocessing_context", "generator", "prefetch_factor",
@@ -34,6 +36,31 @@ class Dataset:
 
     def __getitem__(self, index):
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+
+class IterableDataset:
+    """Base class of datasets read as a stream: define `__iter__`."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __iter__")
+
+
+class ConcatDataset(Dataset):
+    """The items of several datasets, one after the other."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self):
+        return self.cumulative_sizes[-1] if self.cumulative_sizes else 0
+
+    def __getitem__(self, index):
+        if index < 0:
+            index += len(self)
+        which = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
 
 
 class TensorDataset(Dataset):
@@ -65,6 +92,66 @@ class Subset(Dataset):
 
     def __len__(self):
         return len(self.indices)
+
+
+class Sampler:
+    """Base class of the orders in which a DataLoader visits a dataset's indices."""
+
+    def __init__(self, data_source=None):
+        self.data_source = data_source
+
+
+class SequentialSampler(Sampler):
+    """0, 1, ..., len(data_source) - 1."""
+
+    def __iter__(self):
+        return iter(range(len(self.data_source)))
+
+    def __len__(self):
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """A new random order each pass, from minigan's seeded generator (torch.manual_seed)."""
+
+    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+        super().__init__(data_source)
+        self.replacement = replacement
+        self.num_samples = len(data_source) if num_samples is None else num_samples
+
+    def __iter__(self):
+        host = backend.get("numpy")
+        count = len(self.data_source)
+        if self.replacement:
+            return iter(host.randint(0, count, (self.num_samples,)).tolist())
+        passes = -(-self.num_samples // count)  # PyTorch repeats whole permutations
+        order = np.concatenate([host.permutation(count) for _ in range(passes)])
+        return iter(order[:self.num_samples].tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+
+class BatchSampler(Sampler):
+    """Lists of `batch_size` indices from `sampler`; the last one shorter unless drop_last."""
+
+    def __init__(self, sampler, batch_size, drop_last):
+        super().__init__(sampler)
+        self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
+
+    def __iter__(self):
+        batch = []
+        for index in self.sampler:
+            batch.append(index)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self):
+        rounding = math.floor if self.drop_last else math.ceil
+        return int(rounding(len(self.sampler) / self.batch_size))
 
 
 def random_split(dataset, lengths, generator=None):
@@ -158,13 +245,32 @@ class DataLoader:
         return batches
 
     def __iter__(self):
+        if isinstance(self.dataset, IterableDataset):
+            yield from self._stream()
+            return
         for batch in self._batches():
             if self.batch_size is None and self.batch_sampler is None:
                 yield self.collate_fn(self.dataset[batch])
             else:
                 yield self.collate_fn([self.dataset[index] for index in batch])
 
+    def _stream(self):
+        """Batches of an IterableDataset, in the order it yields its items."""
+        batch = []
+        for item in self.dataset:
+            if self.batch_size is None:
+                yield self.collate_fn(item)
+                continue
+            batch.append(item)
+            if len(batch) == self.batch_size:
+                yield self.collate_fn(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield self.collate_fn(batch)
+
     def __len__(self):
+        if isinstance(self.dataset, IterableDataset):
+            raise TypeError("an IterableDataset has no length, so neither has its DataLoader")
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
         count = len(self.sampler) if self.sampler is not None else len(self.dataset)

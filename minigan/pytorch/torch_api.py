@@ -10,7 +10,7 @@ import minigan
 
 from .. import backend
 from ..tensor import Tensor, _grad_mode
-from .shim import cuda_is_available
+from .shim import NotInMinigan, cuda_is_available
 
 __version__ = f"{minigan.__version__}+minigan"
 
@@ -109,6 +109,29 @@ def get_default_dtype():
 
 
 # -- torch.cuda and torch.backends -------------------------------------------------------------
+class _CudaTensorType:
+    """torch.cuda.FloatTensor and its kin: minigan's typed constructor on the "cuda" device."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def _constructor(self):
+        constructor = getattr(minigan, self.name, None)
+        if constructor is None:
+            raise NotInMinigan(f"torch.cuda.{self.name}")
+        return constructor
+
+    @property
+    def dtype(self):
+        return self._constructor().dtype
+
+    def __call__(self, *args):
+        return self._constructor()(*args, device="cuda")
+
+    def __repr__(self):
+        return f"<class 'torch.cuda.{self.name}'>"
+
+
 class _Cuda:
     """torch.cuda: minigan's "cuda" device is its CuPy backend."""
 
@@ -140,6 +163,13 @@ class _Cuda:
     @staticmethod
     def get_device_name(device=None):
         return "CuPy device (minigan's cuda backend)"
+
+    FloatTensor = _CudaTensorType("FloatTensor")
+    DoubleTensor = _CudaTensorType("DoubleTensor")
+    LongTensor = _CudaTensorType("LongTensor")
+    IntTensor = _CudaTensorType("IntTensor")
+    BoolTensor = _CudaTensorType("BoolTensor")
+    ByteTensor = _CudaTensorType("ByteTensor")
 
 
 class _Cudnn:

@@ -7,9 +7,11 @@ import numpy as np
 
 import minigan
 
+from .. import backend
 from ..tensor import Tensor
 
-__all__ = ["CenterCrop", "Compose", "Grayscale", "Lambda", "Normalize", "Resize", "ToTensor"]
+__all__ = ["CenterCrop", "Compose", "Grayscale", "Lambda", "Normalize", "Pad",
+           "RandomCrop", "RandomHorizontalFlip", "Resize", "ToTensor"]
 
 # the weights of ITU-R 601-2 luma, as torchvision uses for grey images
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -104,6 +106,71 @@ class CenterCrop:
 
     def __repr__(self):
         return f"CenterCrop(size={self.size})"
+
+
+def _random_below(limit):
+    """A random int in [0, limit) from minigan's seeded generator (torch.manual_seed)."""
+    return int(backend.get("numpy").randint(0, limit, ()))
+
+
+class RandomHorizontalFlip:
+    """Mirror the image left to right with probability `p`."""
+
+    def __init__(self, p=0.5):
+        self.p = p
+
+    def __call__(self, image):
+        if backend.get("numpy").rand((), np.float64) >= self.p:
+            return image
+        hwc, back = _as_hwc(image)
+        return back(np.ascontiguousarray(hwc[:, ::-1]))
+
+    def __repr__(self):
+        return f"RandomHorizontalFlip(p={self.p})"
+
+
+class Pad:
+    """Pad the borders with `fill`: an int for all four, (left/right, top/bottom), or
+    (left, top, right, bottom), as torchvision."""
+
+    def __init__(self, padding, fill=0, padding_mode="constant"):
+        if padding_mode != "constant":
+            raise ValueError(f"Pad: minigan pads with a constant only, not {padding_mode!r}")
+        padding = (padding,) * 4 if isinstance(padding, int) else tuple(padding)
+        self.padding = padding * 2 if len(padding) == 2 else padding
+        self.fill = fill
+
+    def __call__(self, image):
+        hwc, back = _as_hwc(image)
+        left, top, right, bottom = self.padding
+        return back(np.pad(hwc, ((top, bottom), (left, right), (0, 0)),
+                           constant_values=self.fill))
+
+    def __repr__(self):
+        return f"Pad(padding={self.padding}, fill={self.fill})"
+
+
+class RandomCrop:
+    """A crop of `size` at a random place, after an optional `padding` (see Pad)."""
+
+    def __init__(self, size, padding=None, pad_if_needed=False, fill=0):
+        self.size = (size, size) if isinstance(size, int) else tuple(size)
+        self.pad = None if padding is None else Pad(padding, fill)
+
+    def __call__(self, image):
+        if self.pad is not None:
+            image = self.pad(image)
+        hwc, back = _as_hwc(image)
+        crop_h, crop_w = self.size
+        if crop_h > hwc.shape[0] or crop_w > hwc.shape[1]:
+            raise ValueError(f"RandomCrop of {self.size} from an image of {hwc.shape[:2]}; "
+                             "pass padding= or a smaller size")
+        top = _random_below(hwc.shape[0] - crop_h + 1)
+        left = _random_below(hwc.shape[1] - crop_w + 1)
+        return back(hwc[top:top + crop_h, left:left + crop_w])
+
+    def __repr__(self):
+        return f"RandomCrop(size={self.size})"
 
 
 class Grayscale:

@@ -40,6 +40,16 @@ class _VisionDataset:
         return image, target
 
 
+def _idx_dataset(root, folder_name, split):
+    """The IDX files of `split` under root, root/<folder_name>/raw or root/<folder_name>."""
+    for folder in (Path(root), Path(root) / folder_name / "raw", Path(root) / folder_name):
+        try:
+            return mnist_idx(folder, split)
+        except FileNotFoundError:
+            continue
+    return None
+
+
 class MNIST(_VisionDataset):
     """MNIST from IDX files under `root` (root, root/MNIST/raw or root/MNIST), else the
     bundled MNIST-5k. `download` is accepted; minigan never downloads."""
@@ -50,26 +60,38 @@ class MNIST(_VisionDataset):
     def __init__(self, root, train=True, transform=None, target_transform=None, download=False):
         super().__init__(transform, target_transform)
         split = "train" if train else "test"
-        found = None
-        for folder in (Path(root), Path(root) / "MNIST" / "raw", Path(root) / "MNIST"):
-            try:
-                found = mnist_idx(folder, split)
-                break
-            except FileNotFoundError:
-                continue
+        found = _idx_dataset(root, type(self).__name__, split)
         if found is None:
-            _note(f"no MNIST {split} IDX files under {str(root)!r}; using minigan's bundled "
-                  "MNIST-5k (5,000 digits) instead" + (" (download=True is ignored: minigan "
-                                                       "never downloads)" if download else ""))
-            found = mnist5k()
+            found = self._missing(root, split, download)
         self.data = found.images[:, 0]  # (N, 28, 28) uint8
         self.targets = found.labels
+
+    def _missing(self, root, split, download):
+        _note(f"no MNIST {split} IDX files under {str(root)!r}; using minigan's bundled "
+              "MNIST-5k (5,000 digits) instead" + (" (download=True is ignored: minigan "
+                                                   "never downloads)" if download else ""))
+        return mnist5k()
 
     def __len__(self):
         return len(self.data)
 
     def __getitem__(self, index):
         return self._item(self.data[index][:, :, None], int(self.targets[index]))
+
+
+class FashionMNIST(MNIST):
+    """Fashion-MNIST from its IDX files under `root` (root, root/FashionMNIST/raw or
+    root/FashionMNIST); there is no bundled copy and minigan never downloads."""
+
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+               "Sneaker", "Bag", "Ankle boot"]
+
+    def _missing(self, root, split, download):
+        prefix = "train" if split == "train" else "t10k"
+        raise FileNotFoundError(f"no Fashion-MNIST {split} IDX files under {str(root)!r} or "
+                                f"{str(Path(root) / 'FashionMNIST' / 'raw')!r}: minigan never "
+                                f"downloads; put {prefix}-images-idx3-ubyte.gz and "
+                                f"{prefix}-labels-idx1-ubyte.gz there")
 
 
 class ImageFolder(_VisionDataset):
