@@ -5,6 +5,7 @@ PyTorch-style autograd Functions."""
 
 import io
 import json
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -28,6 +29,7 @@ def test_device_names_map_onto_backends():
     assert str(backend.Device("cpu")) == "cpu"
     assert backend.backend_name(backend.Device("cuda")) == "cupy"
     assert backend.backend_name("float64") is None
+    assert backend.get(SimpleNamespace(type="cpu")) is backend.get("numpy")  # any device class
     with pytest.raises(ValueError, match="'mps' is not one minigan has"):
         backend.Device("mps")
 

@@ -22,8 +22,9 @@ from .backends import Backend, BackendUnavailable, CupyBackend, NumpyBackend
 from .devices import Device, backend_name
 from .geometry import conv_output_size, conv_transpose_output_size, pair
 
-__all__ = ["Backend", "BackendUnavailable", "Device", "available", "backend_name", "get", "of", "default", "set_default",
-           "unavailable_reason", "names", "seed_all", "host_module", "pair", "conv_output_size", "conv_transpose_output_size"]
+__all__ = ["Backend", "BackendUnavailable", "Device", "available", "backend_name", "get", "of",
+           "default", "set_default", "unavailable_reason", "names", "seed_all", "host_module",
+           "pair", "conv_output_size", "conv_transpose_output_size"]
 
 _CLASSES = {"numpy": NumpyBackend, "cupy": CupyBackend}
 _instances = {}

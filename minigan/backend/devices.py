@@ -58,11 +58,11 @@ class Device:
 
 def backend_name(target):
     """The backend that `target` names, or None if it names none: a backend name ("numpy",
-    "cupy"), a device name ("cpu", "cuda", "cuda:0") or a Device."""
+    "cupy"), a device name ("cpu", "cuda", "cuda:0"), or a device object with a `.type`."""
     if isinstance(target, Device):
         return target.backend_name
-    if not isinstance(target, str):
-        return None
+    if not isinstance(target, str):  # another device class (PyTorch's, say): ask its .type
+        return BACKEND_OF_DEVICE.get(getattr(target, "type", None))
     if target in DEVICE_OF_BACKEND:
         return target
     try:

@@ -47,11 +47,19 @@ MAPPED = {
 SHIMMED_TOP_LEVEL = ("torch", "torchvision", "torchaudio", "torchtext")
 
 
+def _torch_names():
+    """The names the `torch` shim holds itself; the rest it finds in minigan."""
+    names = {"__version__": torch_api.__version__}
+    names.update((name, getattr(torch_api, name)) for name in torch_api.OVERRIDES)
+    names.update((name, getattr(torch_api, name)) for name in torch_api.STAND_INS
+                 if not hasattr(minigan, name))
+    return names
+
+
 def _build_modules():
     """{name: shim module} for every module in MAPPED, each also an attribute of its parent."""
     modules = {
-        "torch": shim_module("torch", {"__version__": torch_api.__version__, **{
-            name: getattr(torch_api, name) for name in torch_api.__all__}}, [minigan]),
+        "torch": shim_module("torch", _torch_names(), [minigan]),
         "torch.nn": shim_module("torch.nn", None, [nn]),
         "torch.nn.functional": shim_module("torch.nn.functional", None, [functional]),
         "torch.nn.init": shim_module("torch.nn.init", None, [nn.init]),

@@ -206,5 +206,8 @@ def public_names(namespace):
     return {key: getattr(namespace, key) for key in dir(namespace) if not key.startswith("_")}
 
 
-__all__ = ["Size", "allclose", "device", "empty", "equal", "from_numpy", "get_default_dtype", "initial_seed",
-           "is_tensor", "load", "manual_seed", "numel", "randint", "save", "set_grad_enabled"]
+# PyTorch's versions of names minigan has with other signatures: always these
+OVERRIDES = ["load", "manual_seed", "randint", "save"]
+# stand-ins for names minigan may lack: used only where it does
+STAND_INS = ["Size", "allclose", "device", "empty", "equal", "from_numpy", "get_default_dtype",
+             "initial_seed", "is_tensor", "numel", "set_grad_enabled"]
