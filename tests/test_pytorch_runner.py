@@ -139,7 +139,7 @@ def test_install_replaces_a_pytorch_imported_before_it(tmp_path):
     ("import torch.nn as nn\nlayer = nn.Transformer(8, 2)\n", "torch.nn.Transformer"),
     ("from torch.nn import Transformer\n", "torch.nn.Transformer"),
     ("import torch.distributed as dist\n", "torch.distributed"),
-    ("import torch\ny = torch.zeros(2).new_ones(3)\n", "torch.Tensor.new_ones"),
+    ("import torch\ny = torch.zeros(2).to_sparse()\n", "torch.Tensor.to_sparse"),
     ("import torchvision.models as models\n", "torchvision.models"),
     ("import torch\nmodel = torch.compile(None)\n", "torch.compile"),
 ])

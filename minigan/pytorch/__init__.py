@@ -108,7 +108,7 @@ def install():
 
 
 def _name_missing_tensor_attributes():
-    """`x.new_ones(...)` on a minigan Tensor says "torch.Tensor.new_ones is not part of
+    """`x.to_sparse()` on a minigan Tensor says "torch.Tensor.to_sparse is not part of
     minigan" instead of a bare AttributeError."""
     if "__getattr__" in vars(minigan.Tensor):
         return
