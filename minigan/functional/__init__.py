@@ -61,7 +61,7 @@ def _install_tensor_methods():
 
 def _install_device_methods():
     """PyTorch's device names on Tensor: .device, .is_cuda, .cuda(), .cpu()."""
-    Tensor.device = property(lambda self: backends.Device(self.backend))
+    Tensor.device = property(lambda self: backends.Device(str(self.backend)))
     Tensor.is_cuda = property(lambda self: self.backend == "cupy")
     Tensor.cuda = lambda self, device=None, non_blocking=False: to(self, "cuda")
     Tensor.cpu = lambda self: to(self, "cpu")
