@@ -16,7 +16,7 @@ import minigan as mg
 from minigan import backend
 from minigan.pytorch import autograd, data, transforms, vision
 from minigan.pytorch.shim import NotInMinigan, accepting_device, shim_module
-from minigan.pytorch.torch_api import (_Cuda, allclose, equal, load, randint,
+from minigan.pytorch.torch_api import (Generator, _Cuda, allclose, equal, load, randint,
                                        set_grad_enabled)
 from tests.support import needs_torch, torch
 
@@ -222,6 +222,20 @@ def test_shuffling_follows_manual_seed_and_covers_every_item():
     mg.manual_seed(3)
     again = [y.item() for _, y in data.DataLoader(Squares(20), shuffle=True)]
     assert first == again and sorted(first) == list(range(20)) and first != list(range(20))
+
+
+def test_a_torch_generator_makes_splits_and_shuffles_repeatable():
+    dataset = data.TensorDataset(mg.arange(50))
+    first = data.random_split(dataset, [0.8, 0.2], generator=Generator().manual_seed(42))
+    again = data.random_split(dataset, [0.8, 0.2], generator=Generator().manual_seed(42))
+    other = data.random_split(dataset, [0.8, 0.2], generator=Generator().manual_seed(7))
+    assert first[1].indices == again[1].indices != other[1].indices
+    loader = data.DataLoader(dataset, batch_size=50, shuffle=True,
+                             generator=Generator().manual_seed(1))
+    order = next(iter(loader))[0].tolist()
+    assert order == next(iter(data.DataLoader(dataset, batch_size=50, shuffle=True,
+                                              generator=Generator().manual_seed(1))))[0].tolist()
+    assert sorted(order) == list(range(50)) and Generator().manual_seed(3).initial_seed() == 3
 
 
 def test_samplers_and_unbatched_loading():

@@ -27,8 +27,14 @@ __all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDa
            "default_collate", "random_split"]
 
 _IGNORED_OPTIONS = ("num_workers", "pin_memory", "timeout", "worker_init_fn",
-                    "multiprocessing_context", "generator", "prefetch_factor",
+                    "multiprocessing_context", "prefetch_factor",
                     "persistent_workers", "pin_memory_device", "in_order")
+
+
+def _permutation(count, generator=None):
+    """A random order of range(count): from `generator` (a torch.Generator) if given, else
+    from minigan's seeded generator, so torch.manual_seed makes it reproducible."""
+    return (generator or backend.get("numpy")).permutation(count).tolist()
 
 
 class Dataset:
@@ -118,15 +124,16 @@ class RandomSampler(Sampler):
         super().__init__(data_source)
         self.replacement = replacement
         self.num_samples = len(data_source) if num_samples is None else num_samples
+        self.generator = generator
 
     def __iter__(self):
-        host = backend.get("numpy")
         count = len(self.data_source)
         if self.replacement:
-            return iter(host.randint(0, count, (self.num_samples,)).tolist())
+            draws = backend.get("numpy").randint(0, count, (self.num_samples,))
+            return iter(draws.tolist())
         passes = -(-self.num_samples // count)  # PyTorch repeats whole permutations
-        order = np.concatenate([host.permutation(count) for _ in range(passes)])
-        return iter(order[:self.num_samples].tolist())
+        order = sum((_permutation(count, self.generator) for _ in range(passes)), [])
+        return iter(order[:self.num_samples])
 
     def __len__(self):
         return self.num_samples
@@ -167,7 +174,7 @@ def random_split(dataset, lengths, generator=None):
     if sum(counts) != total:
         raise ValueError(f"random_split: the lengths {list(lengths)} add up to {sum(counts)}, "
                          f"but the dataset has {total} items")
-    order = backend.get("numpy").permutation(total).tolist()
+    order = _permutation(total, generator)
     starts = np.cumsum([0] + counts)
     return [Subset(dataset, order[start:start + count]) for start, count in zip(starts, counts)]
 
@@ -207,7 +214,7 @@ class DataLoader:
     `batch_sampler` (an iterable of index lists) may replace the built-in order."""
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
-                 collate_fn=None, drop_last=False, **ignored):
+                 collate_fn=None, drop_last=False, generator=None, **ignored):
         unknown = sorted(set(ignored) - set(_IGNORED_OPTIONS))
         if unknown:
             raise TypeError(f"DataLoader got unexpected option(s) {unknown}")
@@ -222,6 +229,7 @@ class DataLoader:
         self.sampler = sampler
         self.batch_sampler = batch_sampler
         self.drop_last = drop_last
+        self.generator = generator
         self.collate_fn = collate_fn or (default_collate if batch_size is not None
                                          else _convert)
 
@@ -229,7 +237,7 @@ class DataLoader:
         if self.sampler is not None:
             return list(self.sampler)
         if self.shuffle:
-            return backend.get("numpy").permutation(len(self.dataset)).tolist()
+            return _permutation(len(self.dataset), self.generator)
         return list(range(len(self.dataset)))
 
     def _batches(self):

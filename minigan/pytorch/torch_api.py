@@ -72,6 +72,25 @@ class set_grad_enabled:
         return False
 
 
+class Generator:
+    """torch.Generator, for what takes `generator=` in torch.utils.data (random_split,
+    RandomSampler, a shuffling DataLoader): a seeded NumPy generator of permutations."""
+
+    def __init__(self, device="cpu"):
+        self.manual_seed(0)
+
+    def manual_seed(self, seed):
+        self._seed = int(seed)
+        self._rng = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self):
+        return self._seed
+
+    def permutation(self, count):
+        return self._rng.permutation(count)
+
+
 def manual_seed(seed):
     """Seed minigan's random generators (torch.manual_seed); returns nothing useful."""
     minigan.manual_seed(int(seed))
@@ -209,5 +228,5 @@ def public_names(namespace):
 # PyTorch's versions of names minigan has with other signatures: always these
 OVERRIDES = ["load", "manual_seed", "randint", "save"]
 # stand-ins for names minigan may lack: used only where it does
-STAND_INS = ["Size", "allclose", "device", "empty", "equal", "from_numpy", "get_default_dtype",
+STAND_INS = ["Generator", "Size", "allclose", "device", "empty", "equal", "from_numpy", "get_default_dtype",
              "initial_seed", "is_tensor", "numel", "set_grad_enabled"]
