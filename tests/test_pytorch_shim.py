@@ -52,6 +52,13 @@ def test_tensor_to_accepts_devices_dtypes_and_tensors():
     assert x.to(dtype="float64", device="cpu", non_blocking=True).dtype == np.float64
 
 
+def test_numpy_functions_see_a_tensor_as_its_array():
+    x = mg.randn(3, 4, 5)
+    moved = np.transpose(x, (1, 2, 0))
+    assert moved.dtype == np.float32 and moved.shape == (4, 5, 3)
+    np.testing.assert_array_equal(np.asarray(x, dtype=np.float64), x.numpy())
+
+
 def test_module_to_a_device_keeps_its_parameters():
     layer = mg.nn.Linear(3, 2)
     weight = layer.weight

@@ -60,11 +60,14 @@ def _install_tensor_methods():
 
 
 def _install_device_methods():
-    """PyTorch's device names on Tensor: .device, .is_cuda, .cuda(), .cpu()."""
+    """PyTorch's device names on Tensor (.device, .is_cuda, .cuda(), .cpu()), and the NumPy
+    array a tensor is to NumPy functions and plotting (np.transpose(t, ...), plt.imshow(t))."""
     Tensor.device = property(lambda self: backends.Device(str(self.backend)))
     Tensor.is_cuda = property(lambda self: self.backend == "cupy")
     Tensor.cuda = lambda self, device=None, non_blocking=False: to(self, "cuda")
     Tensor.cpu = lambda self: to(self, "cpu")
+    Tensor.__array__ = lambda self, dtype=None, copy=None: (
+        self.numpy() if dtype is None else self.numpy().astype(dtype))
 
 
 _install_tensor_methods()

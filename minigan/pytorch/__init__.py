@@ -13,7 +13,7 @@ import minigan
 from .. import functional, nn, optim
 from . import autograd, data, transforms, vision
 from .shim import MissingModules, ModuleNotInMinigan, NotInMinigan, shim_module
-from .torch_api import _Cuda, _Cudnn, _Mps, public_names
+from .torch_api import _Accelerator, _Cuda, _Cudnn, _Mps, public_names
 from . import torch_api
 
 # torch module -> what it maps to, for --help and for the modules below
@@ -34,6 +34,7 @@ MAPPED = {
                         "IterableDataset, TensorDataset, Subset, ConcatDataset, random_split, "
                         "samplers, default_collate",
     "torch.cuda": "the CuPy backend ('cuda' device); is_available() is True where CuPy runs",
+    "torch.accelerator": "the CuPy backend where it runs, else none",
     "torch.backends": "cudnn (flags accepted, ignored), mps (never available)",
     "torch.backends.cudnn": "flags accepted and ignored",
     "torch.backends.mps": "is_available() is False",
@@ -75,6 +76,7 @@ def _build_modules():
         "torch.utils": shim_module("torch.utils"),
         "torch.utils.data": shim_module("torch.utils.data", data),
         "torch.cuda": shim_module("torch.cuda", public_names(_Cuda)),
+        "torch.accelerator": shim_module("torch.accelerator", public_names(_Accelerator)),
         "torch.backends": shim_module("torch.backends"),
         "torch.backends.cudnn": shim_module("torch.backends.cudnn", public_names(_Cudnn)),
         "torch.backends.mps": shim_module("torch.backends.mps", public_names(_Mps)),

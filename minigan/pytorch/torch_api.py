@@ -91,6 +91,11 @@ class Generator:
         return self._rng.permutation(count)
 
 
+def use_deterministic_algorithms(mode, warn_only=False):
+    """Accepted: minigan's kernels give the same result for the same inputs on the CPU and,
+    without atomics, on the GPU."""
+
+
 def manual_seed(seed):
     """Seed minigan's random generators (torch.manual_seed); returns nothing useful."""
     minigan.manual_seed(int(seed))
@@ -191,6 +196,20 @@ class _Cuda:
     ByteTensor = _CudaTensorType("ByteTensor")
 
 
+class _Accelerator:
+    """torch.accelerator: the CUDA device (minigan's CuPy backend) where it runs."""
+
+    is_available = staticmethod(cuda_is_available)
+
+    @staticmethod
+    def current_accelerator(check_available=False):
+        return backend.Device("cuda") if cuda_is_available() else None
+
+    @staticmethod
+    def device_count():
+        return 1 if cuda_is_available() else 0
+
+
 class _Cudnn:
     """torch.backends.cudnn: flags minigan accepts and ignores (it has no cuDNN)."""
 
@@ -228,5 +247,6 @@ def public_names(namespace):
 # PyTorch's versions of names minigan has with other signatures: always these
 OVERRIDES = ["load", "manual_seed", "randint", "save"]
 # stand-ins for names minigan may lack: used only where it does
-STAND_INS = ["Generator", "Size", "allclose", "device", "empty", "equal", "from_numpy", "get_default_dtype",
-             "initial_seed", "is_tensor", "numel", "set_grad_enabled"]
+STAND_INS = ["Generator", "Size", "allclose", "device", "empty", "equal", "from_numpy",
+             "get_default_dtype", "initial_seed", "is_tensor", "numel", "set_grad_enabled",
+             "use_deterministic_algorithms"]
