@@ -18,12 +18,12 @@ from ..data import IMAGE_EXTENSIONS, mnist5k, mnist_idx
 from ..io.images import save_image as write_picture
 from ..tensor import Tensor
 
-_told = set()  # the notes already printed, each said once per process
+_told = set()  # the subjects of the notes already printed: each is told once per process
 
 
-def _note(message):
-    if message not in _told:
-        _told.add(message)
+def _note(subject, message):
+    if subject not in _told:
+        _told.add(subject)
         print(f"minigan: {message}", file=sys.stderr)
 
 
@@ -67,9 +67,9 @@ class MNIST(_VisionDataset):
         self.targets = found.labels
 
     def _missing(self, root, split, download):
-        _note(f"no MNIST {split} IDX files under {str(root)!r}; using minigan's bundled "
-              "MNIST-5k (5,000 digits) instead" + (" (download=True is ignored: minigan "
-                                                   "never downloads)" if download else ""))
+        _note("mnist", f"no MNIST {split} IDX files under {str(root)!r}; using minigan's "
+              "bundled MNIST-5k (5,000 digits) instead, for the train and the test split alike"
+              + (" (download=True is ignored: minigan never downloads)" if download else ""))
         return mnist5k()
 
     def __len__(self):
