@@ -540,6 +540,17 @@ def test_custom_function_returning_too_few_gradients_says_so():
         Forgetful.apply(_leaf([1.0]), 2.0).sum().backward()
 
 
+def test_a_custom_function_with_several_outputs_says_it_is_not_part_of_minigan():
+    class Split(autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1, x * 2
+
+    with pytest.raises(NotInMinigan, match=r"torch.autograd.Function with several outputs "
+                                           r"\(Split\) is not part of minigan"):
+        Split.apply(_leaf([1.0]))
+
+
 def test_variable_is_a_detached_tensor():
     x = mg.randn(3, requires_grad=True)
     y = x * 2

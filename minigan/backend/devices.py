@@ -6,6 +6,8 @@
     ('numpy', 'cupy')
 """
 
+from .base import Backend
+
 BACKEND_OF_DEVICE = {"cpu": "numpy", "cuda": "cupy"}
 DEVICE_OF_BACKEND = {backend: device for device, backend in BACKEND_OF_DEVICE.items()}
 
@@ -57,10 +59,13 @@ class Device:
 
 
 def backend_name(target):
-    """The backend that `target` names, or None if it names none: a backend name ("numpy",
-    "cupy"), a device name ("cpu", "cuda", "cuda:0"), or a device object with a `.type`."""
+    """The backend that `target` names, or None if it names none: a Backend, a backend name
+    ("numpy", "cupy"), a device name ("cpu", "cuda", "cuda:0"), or a device object with a
+    `.type`."""
     if isinstance(target, Device):
         return target.backend_name
+    if isinstance(target, Backend):
+        return target.name
     if not isinstance(target, str):  # another device class (PyTorch's, say): ask its .type
         return BACKEND_OF_DEVICE.get(getattr(target, "type", None))
     if target in DEVICE_OF_BACKEND:

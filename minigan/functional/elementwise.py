@@ -1,6 +1,6 @@
 """Elementwise math, selections, comparisons, and moving a tensor to another dtype or backend."""
 
-from .. import backend as backends
+from .. import backend
 from ..tensor import Function, Tensor
 from .arithmetic import _operands, as_tensor, sum_to
 
@@ -143,14 +143,14 @@ def where(condition, a, b):
 
 def sign(x):
     """-1, 0 or 1 by the sign of x (not differentiable)."""
-    return Tensor(backends.of(x.data).xp.sign(x.data))
+    return Tensor(x.backend.xp.sign(x.data))
 
 
 # -- comparisons: plain tensors of booleans, outside the graph --------------------------------
 def _compare(a, b, name):
     a, b = _operands(a, b)
-    if backends.of(a.data) is not backends.of(b.data):
-        raise ValueError(f"cannot compare tensors on backends {a.backend!r} and {b.backend!r}")
+    if a.backend is not b.backend:
+        raise ValueError(f"cannot compare tensors on backends {a.backend.name!r} and {b.backend.name!r}")
     return Tensor(getattr(a.data, name)(b.data))
 
 
@@ -207,7 +207,7 @@ class Move(Function):
 
 def astype(x, dtype):
     """`x` as `dtype` (a NumPy dtype or its name); differentiable between float types."""
-    dtype = backends.host_module().dtype(dtype)
+    dtype = x.backend.xp.dtype(dtype)
     return x if x.dtype == dtype else Cast(dtype)(x)
 
 
@@ -218,12 +218,12 @@ def to(x, *targets, device=None, dtype=None, non_blocking=False):
     for target in targets:
         if isinstance(target, Tensor):
             device, dtype = target.backend, target.dtype
-        elif backends.backend_name(target) is not None:
+        elif backend.backend_name(target) is not None:
             device = target
         else:
             dtype = target
     if device is not None:
-        destination = backends.get(device)
-        if destination is not backends.of(x.data):
+        destination = backend.get(device)
+        if destination is not x.backend:
             x = Move(destination)(x)
     return x if dtype is None else astype(x, dtype)

@@ -15,7 +15,7 @@ from safetensors import SafetensorError
 from safetensors.numpy import load as load_safetensors
 from safetensors.numpy import save as save_safetensors
 
-from .. import backend as backends
+from .. import backend
 from ..tensor import Tensor
 from .checkpoint import write_bytes_atomic
 
@@ -70,7 +70,7 @@ def _where(path):
 def _unpack(node, arrays, backend_name):
     (kind, content), = node.items()
     if kind == "tensor":
-        return Tensor(backends.get(backend_name).asarray(arrays[content]))
+        return Tensor(backend.get(backend_name).asarray(arrays[content]))
     if kind == "array":
         return arrays[content]
     if kind == "value":

@@ -8,7 +8,9 @@ keys and shapes as the same PyTorch model's.
 
 from collections import OrderedDict, namedtuple
 
-from .. import backend as backends
+import numpy as np  # host side: state dicts
+
+from .. import backend
 from ..tensor import Tensor, no_grad
 
 
@@ -34,9 +36,9 @@ def _host_array(value):
     if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch.Tensor
         return value.detach().cpu().numpy()
     try:
-        return backends.of(value).to_host(value)
+        return backend.of(value).to_host(value)
     except TypeError:
-        return backends.host_module().asarray(value)
+        return np.asarray(value)
 
 
 def _convert_in_place(tensor, target):
@@ -207,7 +209,7 @@ class Module:
         "cuda") and/or convert the floating-point ones to a dtype ("float64"), as PyTorch's
         Module.to(device, dtype); in place, so optimizers stay attached."""
         for target in targets:
-            if backends.backend_name(target) is not None:
+            if backend.backend_name(target) is not None:
                 device = target
             else:
                 dtype = target
@@ -286,8 +288,7 @@ class Module:
                                + "\n  ".join(problems))
         for key, array in arrays.items():
             tensor = own[key][0]
-            target = backends.of(tensor.data)
-            tensor.data[...] = target.asarray(array, dtype=tensor.dtype)
+            tensor.data[...] = tensor.backend.asarray(array, dtype=tensor.dtype)
         return IncompatibleKeys(missing, unexpected)
 
     # -- printing -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import minigan
 
 from ..tensor import Function as GraphFunction
 from ..tensor import Tensor, no_grad
+from .shim import NotInMinigan
 
 
 def raw_array(tensor):
@@ -52,7 +53,7 @@ class _Node(GraphFunction):
         self.tensor_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         self.ctx = FunctionCtx(self, needs)
-        self.stand_ins, self.output_stand_ins = [], ()
+        self.stand_ins, self.output_stand_in = [], None
 
     def forward(self, *arrays):
         self.stand_ins = [Tensor(array) for array in arrays]
@@ -65,27 +66,27 @@ class _Node(GraphFunction):
                 self.user_class.setup_context(self.ctx, tuple(call_args), outputs)
             else:
                 outputs = self.user_class.forward(self.ctx, *call_args)
-        single = not isinstance(outputs, tuple)
-        self.output_stand_ins = (outputs,) if single else outputs
-        results = tuple(raw_array(_as_tensor(y, self.backend.name)) for y in self.output_stand_ins)
-        return results[0] if single else results
+        if isinstance(outputs, (tuple, list)):
+            raise NotInMinigan(f"torch.autograd.Function with several outputs "
+                               f"({self.user_class.__name__})")
+        self.output_stand_in = outputs
+        return raw_array(_as_tensor(outputs, self.backend.name))
 
     def graph_tensor(self, saved):
         """The graph's own tensor for a tensor that forward saved."""
         for stand_in, position in zip(self.stand_ins, self.tensor_positions):
             if saved is stand_in:
                 return self.args[position]
-        for stand_in, output in zip(self.output_stand_ins, self.output_tensors):
-            if saved is stand_in and output is not None:
-                return output
+        if saved is self.output_stand_in and self.output is not None:
+            return self.output
         return saved
 
-    def backward(self, *grad_outputs):
+    def backward(self, grad_output):
         needs = [False] * len(self.args)
         for position, needed in zip(self.tensor_positions, self.needs_input_grad):
             needs[position] = needed
         self.ctx.needs_input_grad = tuple(needs)
-        grads = self.user_class.backward(self.ctx, *grad_outputs)
+        grads = self.user_class.backward(self.ctx, grad_output)
         grads = grads if isinstance(grads, tuple) else (grads,)
         if len(grads) < len(self.args):
             raise RuntimeError(f"{self.user_class.__name__}.backward returned {len(grads)} "
