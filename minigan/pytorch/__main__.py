@@ -4,6 +4,7 @@ import os
 import re
 import runpy
 import sys
+import textwrap
 import traceback
 
 import minigan
@@ -37,7 +38,7 @@ What is not: any other name. It fails with one line that names it, e.g.
 and so do other torch.* modules (torch.distributed, torch.jit, torch.cuda.amp, ...),
 torchaudio and torchtext. PIL images are not used: images are (H, W, C) uint8 arrays until
 ToTensor. Not mapped either: multi-GPU (DataParallel), mixed precision, sparse and complex
-tensors, JIT/compile, TensorBoard.
+tensors, JIT/compile, TensorBoard, custom autograd Functions with several outputs.
 
 An error that minigan raises about how it was called (a shape, a missing file) is printed as
 one line with the script's line; MINIGAN_TRACEBACK=1 shows the whole traceback instead. Errors
@@ -47,8 +48,10 @@ raised by the script's own code keep their traceback.
 
 def _help():
     width = max(len(name) for name in MAPPED)
-    return HELP.format(mapped="\n".join(f"  {name:<{width}}  {what}"
-                                        for name, what in MAPPED.items()))
+    rows = [textwrap.fill(what, 96, initial_indent=f"  {name:<{width}}  ",
+                          subsequent_indent=" " * (width + 4))
+            for name, what in MAPPED.items()]
+    return HELP.format(mapped="\n".join(rows))
 
 
 def _missing_name(error):
