@@ -16,8 +16,8 @@ import minigan as mg
 from minigan import backend
 from minigan.pytorch import autograd, data, transforms, vision
 from minigan.pytorch.shim import NotInMinigan, accepting_device, shim_module
-from minigan.pytorch.torch_api import (Generator, _Cuda, allclose, equal, load, randint,
-                                       set_grad_enabled)
+from minigan.pytorch.torch_api import (Generator, TorchTensor, _Cuda, allclose, equal, load,
+                                       randint, set_grad_enabled)
 from tests.support import needs_torch, torch
 
 
@@ -74,6 +74,16 @@ def test_factories_take_pytorch_device_keyword():
     assert accepting_device(mg.Tensor) is mg.Tensor  # classes are left alone
     assert randint(5, (4,)).shape == (4,) and randint(2, 3, (2, 2)).numpy().min() == 2
     assert randint(0, 10, size=(3,)).dtype == np.int64
+
+
+def test_torch_tensor_is_minigans_class_and_pytorchs_float_constructor():
+    assert isinstance(mg.zeros(2), TorchTensor) and issubclass(mg.nn.Parameter, TorchTensor)
+    assert not isinstance(np.zeros(2), TorchTensor)
+    zeros = TorchTensor(2, 3)
+    assert type(zeros) is mg.Tensor and zeros.shape == (2, 3) and zeros.dtype == np.float32
+    from_array = TorchTensor(np.arange(3))
+    assert from_array.dtype == np.float32 and from_array.tolist() == [0.0, 1.0, 2.0]
+    assert TorchTensor.__name__ == "TorchTensor" and TorchTensor.numpy is mg.Tensor.numpy
 
 
 def test_allclose_and_equal():
@@ -451,6 +461,8 @@ def test_make_grid_normalizes_and_expands_grey_images():
     np.testing.assert_allclose(grid[0], [[0.0, 1.0, 0.5, 0.25]])
     clamped = vision.make_grid(batch, padding=0, normalize=True, value_range=(0, 1)).numpy()
     np.testing.assert_allclose(clamped[1], [[0.0, 1.0, 1.0, 0.0]])
+    old_name = vision.make_grid(batch, padding=0, normalize=True, range=(0, 1)).numpy()
+    np.testing.assert_array_equal(old_name, clamped)
     single = vision.make_grid(mg.ones(1, 3, 2, 2))
     assert single.shape == (3, 2, 2)
 

@@ -50,9 +50,8 @@ SHIMMED_TOP_LEVEL = ("torch", "torchvision", "torchaudio", "torchtext")
 
 def _torch_names():
     """The names the `torch` shim holds itself; the rest it finds in minigan."""
-    names = {"__version__": torch_api.__version__}
-    names.update((name, getattr(torch_api, name)) for name in torch_api.OVERRIDES)
-    names.update((name, getattr(torch_api, name)) for name in torch_api.STAND_INS
+    names = {"__version__": torch_api.__version__, **torch_api.OVERRIDES}
+    names.update((name, value) for name, value in torch_api.STAND_INS.items()
                  if not hasattr(minigan, name))
     return names
 

@@ -17,6 +17,33 @@ __version__ = f"{minigan.__version__}+minigan"
 device = backend.Device
 
 
+class _TensorClass(type):
+    """torch.Tensor is minigan's Tensor to isinstance() and issubclass(), and PyTorch's float32
+    constructor when called: torch.Tensor(2, 3) (zeros), torch.Tensor(numpy_array)."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, Tensor)
+
+    def __subclasscheck__(cls, subclass):
+        return issubclass(subclass, Tensor)
+
+    def __getattr__(cls, name):
+        return getattr(Tensor, name)
+
+    def __call__(cls, *args, device=None):
+        if all(isinstance(a, int) for a in args):
+            return minigan.zeros(*args, dtype="float32", backend=device)
+        if len(args) != 1:
+            raise TypeError(f"torch.Tensor(*sizes) or torch.Tensor(data), got {args!r}")
+        data = args[0].numpy() if isinstance(args[0], Tensor) else args[0]
+        return minigan.tensor(data, dtype="float32", backend=device)
+
+
+class TorchTensor(metaclass=_TensorClass):
+    """torch.Tensor (see _TensorClass)."""
+
+
+
 class Size(tuple):
     """A shape, as PyTorch's torch.Size: a tuple of ints."""
 
@@ -245,8 +272,9 @@ def public_names(namespace):
 
 
 # PyTorch's versions of names minigan has with other signatures: always these
-OVERRIDES = ["load", "manual_seed", "randint", "save"]
+OVERRIDES = {"Tensor": TorchTensor, "load": load, "manual_seed": manual_seed, "randint": randint,
+             "save": save}
 # stand-ins for names minigan may lack: used only where it does
-STAND_INS = ["Generator", "Size", "allclose", "device", "empty", "equal", "from_numpy",
-             "get_default_dtype", "initial_seed", "is_tensor", "numel", "set_grad_enabled",
-             "use_deterministic_algorithms"]
+STAND_INS = {name: globals()[name] for name in [
+    "Generator", "Size", "allclose", "device", "empty", "equal", "from_numpy", "get_default_dtype",
+    "initial_seed", "is_tensor", "numel", "set_grad_enabled", "use_deterministic_algorithms"]}
