@@ -159,10 +159,14 @@ class FakeData(_VisionDataset):
 
 # -- torchvision.utils -----------------------------------------------------------------------
 def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scale_each=False,
-              pad_value=0.0, range=None):  # noqa: A002 (torchvision's old name of value_range)
+              pad_value=0.0, **old_names):
     """Tile a (B, C, H, W) batch (or a list of (C, H, W) images) into one (C, H', W') image
-    tensor, `nrow` images per row, as torchvision.utils.make_grid."""
-    value_range = range if value_range is None else value_range
+    tensor, `nrow` images per row, as torchvision.utils.make_grid (`range=` is accepted as
+    torchvision's old name of `value_range`)."""
+    unknown = set(old_names) - {"range"}
+    if unknown:
+        raise TypeError(f"make_grid got unexpected option(s) {sorted(unknown)}")
+    value_range = old_names.get("range") if value_range is None else value_range
     images = _host_batch(tensor)
     if images.shape[1] == 1:
         images = np.repeat(images, 3, axis=1)
