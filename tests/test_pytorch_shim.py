@@ -16,8 +16,8 @@ import minigan as mg
 from minigan import backend
 from minigan.pytorch import autograd, data, transforms, vision
 from minigan.pytorch.shim import NotInMinigan, accepting_device, shim_module
-from minigan.pytorch.torch_api import (Generator, TorchTensor, _Cuda, allclose, equal, load,
-                                       randint, set_grad_enabled)
+from minigan.pytorch.torch_api import (Generator, TorchTensor, _Cuda, allclose, equal,
+                                       inference_mode, load, randint, set_grad_enabled)
 from tests.support import needs_torch, torch
 
 
@@ -101,10 +101,18 @@ def test_cuda_tensor_types_build_on_the_cuda_device():
             _Cuda.FloatTensor(2, 3)
 
 
-def test_set_grad_enabled_as_call_and_context():
+def test_set_grad_enabled_and_inference_mode():
     with set_grad_enabled(False):
         assert not mg.is_grad_enabled()
     assert mg.is_grad_enabled()
+    with inference_mode():
+        assert not (mg.ones(1, requires_grad=True) * 2).requires_grad
+
+    @inference_mode()
+    def evaluate():
+        return mg.is_grad_enabled()
+
+    assert evaluate() is False and mg.is_grad_enabled()
 
 
 # -- save and load ----------------------------------------------------------------------------

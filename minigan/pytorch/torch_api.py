@@ -118,6 +118,11 @@ class Generator:
         return self._rng.permutation(count)
 
 
+def inference_mode(mode=True):
+    """As torch.inference_mode: no graph is recorded inside it (minigan's no_grad)."""
+    return _grad_mode(not mode)
+
+
 def use_deterministic_algorithms(mode, warn_only=False):
     """Accepted: minigan's kernels give the same result for the same inputs on the CPU and,
     without atomics, on the GPU."""
@@ -277,4 +282,5 @@ OVERRIDES = {"Tensor": TorchTensor, "load": load, "manual_seed": manual_seed, "r
 # stand-ins for names minigan may lack: used only where it does
 STAND_INS = {name: globals()[name] for name in [
     "Generator", "Size", "allclose", "device", "empty", "equal", "from_numpy", "get_default_dtype",
-    "initial_seed", "is_tensor", "numel", "set_grad_enabled", "use_deterministic_algorithms"]}
+    "inference_mode", "initial_seed", "is_tensor", "numel", "set_grad_enabled",
+    "use_deterministic_algorithms"]}
