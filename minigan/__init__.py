@@ -47,7 +47,7 @@ def get_default_backend():
 __all__ = [
     "arange", "backend", "cat", "data", "enable_grad", "F", "float32", "float64", "full",
     "Function", "functional", "get_default_backend", "grad", "gradcheck", "GradcheckError",
-    "gradgradcheck", "int64", "is_grad_enabled", "load", "manual_seed", "maximum", "minimum", "nn",
-    "no_grad", "ones", "ones_like", "optim", "rand", "randint", "randn", "save", "set_default_backend",
-    "stack", "Tensor", "tensor", "where", "zeros", "zeros_like",
+    "gradgradcheck", "int64", "is_grad_enabled", "load", "manual_seed", "maximum", "minimum",
+    "nn", "no_grad", "ones", "ones_like", "optim", "rand", "randint", "randn", "save",
+    "set_default_backend", "stack", "Tensor", "tensor", "where", "zeros", "zeros_like",
 ]
