@@ -62,6 +62,39 @@ def test_dcgan_example_resumes_from_its_checkpoint_on_fake_data(tmp_path):
     assert "[0/1][0/4] Loss_D:" in result.stdout
 
 
+def _cuda_environment():
+    """The environment in which "cuda" runs: a real GPU, or else the simulated one
+    (MINIGAN_SIMULATE_GPU=1); skips, with the reason, where neither is there."""
+    environment = dict(os.environ, PYTHONPATH=str(REPOSITORY))
+    if mg.backend.unavailable_reason("cupy") is None:
+        return environment
+    environment["MINIGAN_SIMULATE_GPU"] = "1"
+    probe = subprocess.run([sys.executable, "-c", "from minigan import backend; "
+                            "print(backend.unavailable_reason('cupy'))"],
+                           env=environment, capture_output=True, text=True, timeout=120)
+    if probe.stdout.strip() != "None":
+        pytest.skip(f"no GPU and no simulated one: {probe.stdout.strip() or probe.stderr}")
+    return environment
+
+
+def test_dcgan_example_on_the_cuda_device(tmp_path):
+    environment = _cuda_environment()
+    result = subprocess.run(
+        [sys.executable, "-m", "minigan.pytorch", str(PROGRAMS / "dcgan.py"), "--dataset",
+         "mnist", "--dataroot", "data", "--batchSize", "16", "--ngf", "8", "--ndf", "8",
+         "--nz", "16", "--dry-run", "--cuda", "--outf", "out"],
+        cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+    assert "[0/1][0/313] Loss_D:" in result.stdout
+    assert mg.load(tmp_path / "out" / "netD_epoch_0.pth")["main.0.weight"].shape == (8, 1, 4, 4)
+    (tmp_path / "where.py").write_text(
+        "import torch\nlayer = torch.nn.Linear(2, 2).cuda()\nx = torch.randn(3, 2, device='cuda')\n"
+        "print(torch.cuda.is_available(), layer.weight.is_cuda, layer(x).device, x.cpu().device)\n")
+    where = subprocess.run([sys.executable, "-m", "minigan.pytorch", "where.py"], cwd=tmp_path,
+                           env=environment, capture_output=True, text=True, timeout=120)
+    assert where.stdout.split() == ["True", "True", "cuda", "cpu"], where.stderr
+
+
 def test_one_file_mlp_gan_one_epoch(tmp_path):
     result = run_program("mlp_gan.py", ["--n_epochs", 1, "--batch_size", 500, "--hidden", 32,
                                         "--latent_dim", 16, "--sample_interval", 5], tmp_path)
