@@ -17,6 +17,7 @@ from . import functional as F
 from . import data, nn, optim
 from .creation import (arange, full, manual_seed, ones, ones_like, rand, randint, randn, tensor,
                        zeros, zeros_like)
+from .io.save_load import load, save
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .tensor import Function, Tensor, enable_grad, grad, is_grad_enabled, no_grad
 
@@ -46,7 +47,7 @@ def get_default_backend():
 __all__ = [
     "arange", "backend", "cat", "data", "enable_grad", "F", "float32", "float64", "full",
     "Function", "functional", "get_default_backend", "grad", "gradcheck", "GradcheckError",
-    "gradgradcheck", "int64", "is_grad_enabled", "manual_seed", "maximum", "minimum", "nn",
-    "no_grad", "ones", "ones_like", "optim", "rand", "randint", "randn", "set_default_backend",
-    "stack", "Tensor", "tensor", "where", "zeros", "zeros_like",
+    "gradgradcheck", "int64", "is_grad_enabled", "load", "manual_seed", "maximum", "minimum",
+    "nn", "no_grad", "ones", "ones_like", "optim", "rand", "randint", "randn", "save",
+    "set_default_backend", "stack", "Tensor", "tensor", "where", "zeros", "zeros_like",
 ]

@@ -4,6 +4,7 @@ Importing this module also gives Tensor its operators (`+`, `@`, `x[i]`, ...) an
 (`x.sum()`, `x.reshape(...)`, ...), which are these same functions.
 """
 
+from .. import backend
 from ..tensor import Tensor
 from .activations import (elu, leaky_relu, log_sigmoid, log_softmax, logsigmoid, relu, sigmoid,
                           softmax, softplus, tanh)
@@ -55,6 +56,18 @@ def _install_tensor_methods():
         setattr(Tensor, name, function)
     Tensor.T = property(transpose)
     Tensor.mT = property(lambda self: transpose(self, -2, -1))
+    _install_device_methods()
+
+
+def _install_device_methods():
+    """PyTorch's device names on Tensor (.device, .is_cuda, .cuda(), .cpu()), and the NumPy
+    array a tensor is to NumPy functions and plotting (np.transpose(t, ...), plt.imshow(t))."""
+    Tensor.device = property(lambda self: backend.Device(str(self.backend)))
+    Tensor.is_cuda = property(lambda self: self.backend == "cupy")
+    Tensor.cuda = lambda self, device=None, non_blocking=False: to(self, "cuda")
+    Tensor.cpu = lambda self: to(self, "cpu")
+    Tensor.__array__ = lambda self, dtype=None, copy=None: (
+        self.numpy() if dtype is None else self.numpy().astype(dtype))
 
 
 _install_tensor_methods()

@@ -211,9 +211,19 @@ def astype(x, dtype):
     return x if x.dtype == dtype else Cast(dtype)(x)
 
 
-def to(x, target):
-    """Move `x` to a backend ("numpy", "cupy") or convert it to a dtype ("float64")."""
-    if target in backend.names():
-        destination = backend.get(target)
-        return x if destination is x.backend else Move(destination)(x)
-    return astype(x, target)
+def to(x, *targets, device=None, dtype=None, non_blocking=False):
+    """`x` moved to a backend ("numpy", "cupy", or PyTorch's "cpu", "cuda") and/or converted to
+    a dtype, as PyTorch's Tensor.to: x.to("cuda"), x.to("float64"), x.to(device, dtype),
+    x.to(other_tensor). `non_blocking` is accepted and changes nothing."""
+    for target in targets:
+        if isinstance(target, Tensor):
+            device, dtype = target.backend, target.dtype
+        elif backend.backend_name(target) is not None:
+            device = target
+        else:
+            dtype = target
+    if device is not None:
+        destination = backend.get(device)
+        if destination is not x.backend:
+            x = Move(destination)(x)
+    return x if dtype is None else astype(x, dtype)

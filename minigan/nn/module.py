@@ -41,6 +41,13 @@ def _host_array(value):
         return np.asarray(value)
 
 
+def _convert_in_place(tensor, target):
+    """Give `tensor` (and its gradient) the backend or dtype `target`, keeping its identity."""
+    tensor.data = tensor.to(target).data
+    if tensor.grad is not None:
+        tensor.grad = tensor.grad.to(target)
+
+
 class Module:
     """Base class of every layer and model. Subclasses set attributes in __init__ and define
     forward(); calling the module calls forward (after any forward pre-hooks)."""
@@ -197,21 +204,32 @@ class Module:
         fn(self)
         return self
 
-    def to(self, target):
-        """Move every parameter and buffer to a backend ("numpy", "cupy"), or convert the
-        floating-point ones to a dtype ("float64"); in place, so optimizers stay attached."""
-        moving_backend = target in backend.names()
+    def to(self, *targets, device=None, dtype=None, non_blocking=False):
+        """Move every parameter and buffer to a backend ("numpy", "cupy", or PyTorch's "cpu",
+        "cuda") and/or convert the floating-point ones to a dtype ("float64"), as PyTorch's
+        Module.to(device, dtype); in place, so optimizers stay attached."""
+        for target in targets:
+            if backend.backend_name(target) is not None:
+                device = target
+            else:
+                dtype = target
         with no_grad():
             for module in self.modules():
                 for table in (module._parameters, module._buffers):
                     for tensor in table.values():
-                        if tensor is None:
-                            continue
-                        if moving_backend or tensor.dtype.kind == "f":
-                            tensor.data = tensor.to(target).data
-                            if tensor.grad is not None:
-                                tensor.grad = tensor.grad.to(target)
+                        if tensor is not None and device is not None:
+                            _convert_in_place(tensor, device)
+                        if tensor is not None and dtype is not None and tensor.dtype.kind == "f":
+                            _convert_in_place(tensor, dtype)
         return self
+
+    def cuda(self, device=None):
+        """Move the module to the GPU (the CuPy backend), as PyTorch's Module.cuda()."""
+        return self.to("cuda")
+
+    def cpu(self):
+        """Move the module to the CPU (the NumPy backend)."""
+        return self.to("cpu")
 
     def double(self):
         return self.to("float64")
