@@ -222,8 +222,9 @@ def test_every_rank_gets_rank_0s_nccl_id(tmp_path):
 
 
 @needs_mpi
-@pytest.mark.skipif("cupy" not in mg.backend.available(), reason="no GPU here (CuPy missing "
-                    "or no device): NCCL needs one; two ranks cannot share one GPU with NCCL")
+@pytest.mark.skipif("cupy" not in mg.backend.available() or os.environ.get("MINIGAN_SIMULATE_GPU") == "1",
+                    reason="no real GPU here (CuPy missing, no device, or the simulated GPU): "
+                    "NCCL needs one; two ranks cannot share one GPU with NCCL")
 def test_one_rank_on_a_gpu_all_reduces_through_nccl(tmp_path):
     out = tmp_path / "nccl.json"
     finished = mpiexec(os.path.join(HERE, "mpi_worker.py"), "nccl-one-rank", str(out), ranks=1)
