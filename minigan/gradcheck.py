@@ -37,17 +37,17 @@ def _evaluate(fn, inputs):
 
 def _numerical_jacobians(fn, inputs, eps):
     """For each input that requires a gradient: host arrays J[out_index][in_flat, out_flat]."""
-    sizes = [out.size for out in _as_outputs(fn(*inputs))]
+    sizes = [out.numel() for out in _as_outputs(fn(*inputs))]
     jacobians = []
     for _, x in _differentiable(inputs):
-        original = x.data
+        original = x.array
         flat = original.reshape(-1).copy()
-        columns = [backends.host_module().zeros((x.size, size)) for size in sizes]
+        columns = [backends.host_module().zeros((x.numel(), size)) for size in sizes]
         try:
-            for k in range(x.size):
+            for k in range(x.numel()):
                 value = flat[k].item()
                 flat[k] = value + eps
-                x.data = flat.reshape(original.shape)
+                x.array = flat.reshape(original.shape)
                 plus = _evaluate(fn, inputs)
                 flat[k] = value - eps
                 minus = _evaluate(fn, inputs)
@@ -55,7 +55,7 @@ def _numerical_jacobians(fn, inputs, eps):
                 for j, column in enumerate(columns):
                     column[k] = (plus[j] - minus[j]) / (2 * eps)
         finally:
-            x.data = original
+            x.array = original
         jacobians.append(columns)
     return jacobians
 
@@ -64,13 +64,13 @@ def _analytical_jacobians(fn, inputs):
     xs = [x for _, x in _differentiable(inputs)]
     outputs = _as_outputs(fn(*inputs))
     host = backends.host_module()
-    jacobians = [[host.zeros((x.size, out.size)) for out in outputs] for x in xs]
+    jacobians = [[host.zeros((x.numel(), out.numel())) for out in outputs] for x in xs]
     for j, out in enumerate(outputs):
         if not out.requires_grad:
             continue  # an output that depends on no input: its analytical Jacobian is 0
-        xp = backends.of(out.data).xp
-        for m in range(out.size):
-            one_hot = xp.zeros(out.size, dtype=out.dtype)
+        xp = backends.of(out.array).xp
+        for m in range(out.numel()):
+            one_hot = xp.zeros(out.numel(), dtype=out.dtype)
             one_hot[m] = 1
             grads = grad([out], xs, [Tensor(one_hot.reshape(out.shape))], retain_graph=True,
                          allow_unused=True)
@@ -143,7 +143,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
         grad_outputs = []
         for out in outputs:
             noise = backends.host_module().random.default_rng(0).standard_normal(out.shape)
-            grad_outputs.append(Tensor(backends.of(out.data).asarray(noise, dtype=out.dtype),
+            grad_outputs.append(Tensor(backends.of(out.array).asarray(noise, dtype=out.dtype),
                                        requires_grad=True))
     else:
         grad_outputs = [g.detach().requires_grad_() for g in _as_outputs(grad_outputs)]

@@ -17,6 +17,7 @@ import contextlib
 import weakref
 
 from . import backend as backends
+from .tensor_methods import TensorMethods
 
 _grad_enabled = True
 _HOST_SCALAR = backends.host_module().generic  # NumPy reductions return scalars, not 0-d arrays
@@ -47,45 +48,47 @@ def is_grad_enabled():
     return _grad_enabled
 
 
-class Tensor:
-    """An array on a backend, with an optional gradient and the op that created it."""
+class Tensor(TensorMethods):
+    """An array on a backend, with an optional gradient and the op that created it.
 
-    __slots__ = ("data", "grad", "requires_grad", "creator", "generation", "name",
-                 "_retains_grad", "__weakref__")
+    `array` is the raw backend array; `data` (from TensorMethods) is PyTorch's detached view.
+    `_version_counter` counts in-place writes to the storage, shared by every Tensor on it.
+    """
+
+    __slots__ = ("array", "grad", "requires_grad", "creator", "generation", "name",
+                 "_retains_grad", "_version_counter", "_uses", "__weakref__")
     __array_ufunc__ = None  # numpy_array * tensor calls Tensor.__rmul__, not NumPy's loop
     __hash__ = object.__hash__  # == is elementwise, as in PyTorch; hashing stays by identity
 
     def __init__(self, data, requires_grad=False, name=None):
         backends.of(data)  # raises TypeError for anything that is not a backend array
-        self.data = data
+        self.array = data
         self.grad = None
         self.requires_grad = requires_grad
         self.creator = None
         self.generation = 0
         self.name = name
         self._retains_grad = False
+        self._version_counter = [0]
+        self._uses = 0  # how many recorded ops read this tensor (in-place ops check it)
 
     # -- what it is ---------------------------------------------------------------------------
     @property
     def shape(self):
-        return tuple(self.data.shape)
+        return tuple(self.array.shape)
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
-
-    @property
-    def size(self):
-        return int(self.data.size)
+        return self.array.dtype
 
     @property
     def backend(self):
         """The name of the backend that holds the data: "numpy" or "cupy"."""
-        return backends.of(self.data).name
+        return backends.of(self.array).name
 
     @property
     def is_leaf(self):
@@ -99,7 +102,7 @@ class Tensor:
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __repr__(self):
         host = self.numpy()
@@ -114,28 +117,30 @@ class Tensor:
         return "tensor(" + ", ".join([body] + extras) + ")"
 
     def __bool__(self):
-        if self.size != 1:
-            raise ValueError(f"the truth value of a tensor with {self.size} elements is ambiguous; "
+        if self.numel() != 1:
+            raise ValueError(f"the truth value of a tensor with {self.numel()} elements is ambiguous; "
                              "use .any() or .all()")
         return bool(self.item())
 
     # -- leaving the graph --------------------------------------------------------------------
     def numpy(self):
         """A NumPy copy of the data on the host (a view for NumPy tensors); no gradient."""
-        return backends.of(self.data).to_host(self.data)
+        return backends.of(self.array).to_host(self.array)
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.size != 1:
+        if self.numel() != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return self.data.item()
+        return self.array.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self.array.tolist()
 
     def detach(self):
-        """The same data as a new leaf that requires no gradient."""
-        return Tensor(self.data)
+        """The same storage as a new leaf that requires no gradient."""
+        detached = Tensor(self.array)
+        detached._version_counter = self._version_counter
+        return detached
 
     def requires_grad_(self, requires_grad=True):
         """Mark this leaf as one whose gradient backward() should compute; returns self."""
@@ -161,11 +166,11 @@ class Tensor:
             raise RuntimeError("backward() on a tensor that does not require a gradient: no input "
                                "of the ops that made it had requires_grad=True")
         if grad is None:
-            if self.size != 1:
+            if self.numel() != 1:
                 raise RuntimeError(f"backward() without a gradient needs a scalar output, but this "
                                    f"tensor has shape {self.shape}; pass grad=, a tensor of that "
                                    "shape, or reduce it first (e.g. .sum())")
-            grad = Tensor(self.data.dtype.type(1) * backends.of(self.data).xp.ones_like(self.data))
+            grad = Tensor(self.array.dtype.type(1) * backends.of(self.array).xp.ones_like(self.array))
         retain_graph = create_graph if retain_graph is None else retain_graph
         _backpropagate([self], [_as_grad(grad, self)], None, create_graph, retain_graph)
 
@@ -173,10 +178,10 @@ class Tensor:
 def _as_grad(grad, like):
     """Check a user-given gradient for `like` and return it as a Tensor."""
     if not isinstance(grad, Tensor):
-        grad = Tensor(backends.of(like.data).asarray(grad, dtype=like.dtype))
+        grad = Tensor(backends.of(like.array).asarray(grad, dtype=like.dtype))
     if grad.shape != like.shape:
         raise ValueError(f"gradient of shape {grad.shape} given for a tensor of shape {like.shape}")
-    if backends.of(grad.data) is not backends.of(like.data):
+    if backends.of(grad.array) is not backends.of(like.array):
         raise ValueError(f"gradient on backend {grad.backend!r} given for a tensor on "
                          f"{like.backend!r}")
     return grad
@@ -184,9 +189,9 @@ def _as_grad(grad, like):
 
 def _common_backend(tensors):
     """The one backend of all inputs of an op; mixing backends is an error, never a copy."""
-    first = backends.of(tensors[0].data)
+    first = backends.of(tensors[0].array)
     for tensor in tensors[1:]:
-        other = backends.of(tensor.data)
+        other = backends.of(tensor.array)
         if other is not first:
             raise ValueError(f"an op got tensors on two backends, {first.name!r} and "
                              f"{other.name!r}; move one with .to({first.name!r}) or "
@@ -205,17 +210,21 @@ class Function:
 
     inputs = None
     generation = 0
+    saves_inputs = True  # False where backward reads only the inputs' shapes, not their values
 
     def __call__(self, *inputs):
         backend = _common_backend(inputs)
         self.backend, self.xp = backend, backend.xp
-        outputs = self.forward(*[x.data for x in inputs])
+        outputs = self.forward(*[x.array for x in inputs])
         single = not isinstance(outputs, tuple)
         if single:
             outputs = (outputs,)
         results = tuple(Tensor(backend.xp.asarray(y) if isinstance(y, _HOST_SCALAR) else y)
                         for y in outputs)
         if _grad_enabled and any(x.requires_grad for x in inputs):
+            self.input_versions = [x._version_counter[0] for x in inputs]
+            for x in inputs:
+                x._uses += 1
             self.generation = max(x.generation for x in inputs)
             for result in results:
                 result.requires_grad = True
@@ -227,7 +236,18 @@ class Function:
 
     @property
     def output(self):
-        return self.outputs[0]()
+        """The output, for a backward that reads its values (checked for in-place writes)."""
+        y = self.outputs[0]()
+        if y is not None and y._version_counter[0] != 0:
+            raise _modified_error(self, "its output", 0, y._version_counter[0])
+        return y
+
+    def check_saved_inputs(self):
+        """Raise if an input whose values backward reads was modified in place since."""
+        if self.saves_inputs:
+            for i, (x, version) in enumerate(zip(self.inputs, self.input_versions)):
+                if x._version_counter[0] != version:
+                    raise _modified_error(self, f"its input {i}", version, x._version_counter[0])
 
     @property
     def output_tensors(self):
@@ -241,6 +261,13 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+
+def _modified_error(function, what, expected, found):
+    return RuntimeError(
+        f"one of the tensors needed for the gradient of {function!r} ({what}) has been modified "
+        f"by an in-place operation: it is at version {found}; expected version {expected}. "
+        "Compute with a copy (x.clone()) or write x = x + ... instead of the in-place op")
 
 
 def _reachable_functions(outputs):
@@ -303,11 +330,12 @@ def _backpropagate(outputs, grad_outputs, targets, create_graph, retain_graph):
                         collected[id(y)] = g
                     if y._retains_grad:
                         y.grad = g if y.grad is None else y.grad + g
-            gys = [Tensor(function.xp.zeros_like(y.data)) if g is None else g
+            gys = [Tensor(function.xp.zeros_like(y.array)) if g is None else g
                    for y, g in zip(ys, gys)]
             function.needs_input_grad = tuple(needs_grad(x) for x in function.inputs)
             gxs = ()  # grad() may ask for inputs that this function does not lead to
             if any(function.needs_input_grad):
+                function.check_saved_inputs()
                 gxs = function.backward(*gys)
                 if not isinstance(gxs, tuple):
                     gxs = (gxs,)
@@ -355,9 +383,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError("an output of grad() does not depend on any tensor that requires "
                                "a gradient")
         if g is None:
-            if y.size != 1:
+            if y.numel() != 1:
                 raise RuntimeError(f"grad() of an output of shape {y.shape} needs grad_outputs")
-            g = Tensor(backends.of(y.data).xp.ones_like(y.data))
+            g = Tensor(backends.of(y.array).xp.ones_like(y.array))
         checked.append(_as_grad(g, y))
     retain_graph = create_graph if retain_graph is None else retain_graph
     found = _backpropagate(outputs, checked, inputs, create_graph, retain_graph)
@@ -383,7 +411,7 @@ def tensor(data, dtype=None, requires_grad=False, backend=None):
     given. `backend` ("numpy" or "cupy") defaults to the array's own or the process default.
     """
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     try:
         source = backends.of(data)
     except TypeError:

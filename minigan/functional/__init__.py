@@ -11,8 +11,9 @@ from .arithmetic import (add, as_tensor, broadcast_to, div, expand, matmul, mul,
                          sum_to)
 from .conv import (col2im, conv2d, conv2d_weight_grad, conv_transpose2d, fold, im2col,
                    unfold)
-from .elementwise import (abs, astype, clamp, clip, eq, exp, ge, gt, le, log, lt, maximum,
-                          minimum, ne, sign, sqrt, to, where)
+from .elementwise import (abs, astype, clamp, clip, cos, eq, exp, ge, gt, le, log, lt, maximum,
+                          minimum, ne, sign, sin, sqrt, to, where)
+from .inplace import IN_PLACE_METHODS
 from .layers import (avg_pool2d, batch_norm, dropout, embedding, interpolate, linear,
                      max_pool2d)
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
@@ -20,6 +21,8 @@ from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cro
 from .reductions import argmax, argmin, logsumexp, max, mean, min, sum, var
 from .shape import (cat, concatenate, flatten, getitem, pad, permute, reshape, squeeze, stack,
                     transpose, unsqueeze)
+from .tensor_api import METHODS as TENSOR_API_METHODS
+from .tensor_api import chunk, clone, norm, split, std
 
 
 def _reflected(op):
@@ -47,11 +50,10 @@ def _install_tensor_methods():
         "sign": sign, "pow": pow, "matmul": matmul,
         "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
         "log_softmax": log_softmax,
-        "astype": astype, "to": to,
-        "float": lambda self: astype(self, "float32"),
-        "double": lambda self: astype(self, "float64"),
+        "astype": astype, "to": to, "sin": sin, "cos": cos,
     }
-    for name, function in {**operators, **methods}.items():
+    for name, function in {**operators, **methods, **TENSOR_API_METHODS,
+                           **IN_PLACE_METHODS}.items():
         setattr(Tensor, name, function)
     Tensor.T = property(transpose)
     Tensor.mT = property(lambda self: transpose(self, -2, -1))
@@ -61,13 +63,13 @@ _install_tensor_methods()
 
 __all__ = [
     "abs", "add", "argmax", "argmin", "as_tensor", "astype", "avg_pool2d", "batch_norm",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "broadcast_to", "cat", "clamp",
-    "clip", "col2im", "concatenate", "conv2d", "conv2d_weight_grad", "conv_transpose2d",
-    "cross_entropy", "div", "dropout", "elu", "embedding", "eq", "exp", "expand", "flatten",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "broadcast_to", "cat", "chunk",
+    "clamp", "clip", "clone", "col2im", "concatenate", "conv2d", "conv2d_weight_grad",
+    "conv_transpose2d", "cos", "cross_entropy", "div", "dropout", "elu", "embedding", "eq", "exp", "expand", "flatten",
     "fold", "ge", "getitem", "gt", "im2col", "interpolate", "l1_loss", "le", "leaky_relu",
     "linear", "log", "log_sigmoid", "log_softmax", "logsigmoid", "logsumexp", "lt", "matmul",
     "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mse_loss", "mul", "ne", "neg",
-    "nll_loss", "pad", "permute", "pow", "relu", "reshape", "sigmoid", "sign", "softmax",
+    "nll_loss", "norm", "sin", "split", "std", "pad", "permute", "pow", "relu", "reshape", "sigmoid", "sign", "softmax",
     "softplus", "sqrt", "squeeze", "stack", "sub", "sum", "sum_to", "tanh", "to", "transpose",
     "unfold", "unsqueeze", "var", "where",
 ]

@@ -45,7 +45,7 @@ class ELU(Function):
         # d/dx elu(x) = 1 for x > 0, else alpha e^x (computed directly: elu(x) + alpha would
         # cancel to nothing in float32 for very negative x)
         x = self.inputs[0]
-        positive = (x.data > 0).astype(gy.dtype)
+        positive = (x.array > 0).astype(gy.dtype)
         slope = minimum(x, 0.0).exp() * self.alpha
         return gy * (Tensor(positive) + Tensor(1 - positive) * slope)
 
@@ -83,7 +83,7 @@ class Softplus(Function):
     def backward(self, gy):
         # d/dx softplus(x) = sigmoid(bx), or 1 where the linear branch was taken
         x = self.inputs[0]
-        linear = (x.data * self.beta) > self.threshold
+        linear = (x.array * self.beta) > self.threshold
         return where(linear, gy, gy * sigmoid(x * self.beta))
 
 

@@ -19,12 +19,12 @@ def as_tensor(value, like):
         return value
     if isinstance(value, (bool, int, float)):
         dtype = backends.host_module().result_type(like.dtype, value)
-        return Tensor(backends.of(like.data).xp.asarray(value, dtype=dtype))
+        return Tensor(backends.of(like.array).xp.asarray(value, dtype=dtype))
     try:
         backends.of(value)
         return Tensor(value)
     except TypeError:
-        return Tensor(backends.of(like.data).asarray(value, dtype=like.dtype))
+        return Tensor(backends.of(like.array).asarray(value, dtype=like.dtype))
 
 
 def _operands(a, b):
@@ -35,6 +35,8 @@ def _operands(a, b):
 
 # -- broadcasting -----------------------------------------------------------------------------
 class BroadcastTo(Function):
+    saves_inputs = False
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -47,6 +49,8 @@ class BroadcastTo(Function):
 
 
 class SumTo(Function):
+    saves_inputs = False
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -86,6 +90,8 @@ def expand(x, *sizes):
 
 # -- the four operations ----------------------------------------------------------------------
 class Add(Function):
+    saves_inputs = False
+
     def forward(self, a, b):
         return a + b
 
@@ -96,6 +102,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    saves_inputs = False
+
     def forward(self, a, b):
         return a - b
 
@@ -130,6 +138,8 @@ class Div(Function):
 
 
 class Neg(Function):
+    saves_inputs = False
+
     def forward(self, x):
         return -x
 

@@ -6,6 +6,8 @@ from .arithmetic import _operands, as_tensor, sum_to
 
 
 class Exp(Function):
+    saves_inputs = False
+
     def forward(self, x):
         return self.xp.exp(x)
 
@@ -24,12 +26,32 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    saves_inputs = False
+
     def forward(self, x):
         return self.xp.sqrt(x)
 
     def backward(self, gy):
         # d/dx sqrt(x) = 1 / (2 sqrt(x))
         return gy / (2.0 * self.output)
+
+
+class Sin(Function):
+    def forward(self, x):
+        return self.xp.sin(x)
+
+    def backward(self, gy):
+        # d/dx sin(x) = cos(x)
+        return gy * cos(self.inputs[0])
+
+
+class Cos(Function):
+    def forward(self, x):
+        return self.xp.cos(x)
+
+    def backward(self, gy):
+        # d/dx cos(x) = -sin(x)
+        return gy * -sin(self.inputs[0])
 
 
 class Abs(Function):
@@ -50,7 +72,7 @@ class Clip(Function):
 
     def backward(self, gy):
         # d/dx clip(x, lo, hi) = 1 inside [lo, hi], else 0
-        x = self.inputs[0].data
+        x = self.inputs[0].array
         inside = self.xp.ones_like(x, dtype=bool)
         if self.low is not None:
             inside &= x >= self.low
@@ -107,6 +129,16 @@ def sqrt(x):
     return Sqrt()(x)
 
 
+def sin(x):
+    """Sine."""
+    return Sin()(x)
+
+
+def cos(x):
+    """Cosine."""
+    return Cos()(x)
+
+
 def abs(x):  # noqa: A001
     """|x|."""
     return Abs()(x)
@@ -135,7 +167,7 @@ def minimum(a, b):
 def where(condition, a, b):
     """a where condition is true, else b; differentiable in a and b, not in the condition."""
     if isinstance(condition, Tensor):
-        condition = condition.data
+        condition = condition.array
     like = a if isinstance(a, Tensor) else b
     a, b = as_tensor(a, like), as_tensor(b, like)
     return Where(condition)(a, b)
@@ -143,15 +175,15 @@ def where(condition, a, b):
 
 def sign(x):
     """-1, 0 or 1 by the sign of x (not differentiable)."""
-    return Tensor(backends.of(x.data).xp.sign(x.data))
+    return Tensor(backends.of(x.array).xp.sign(x.array))
 
 
 # -- comparisons: plain tensors of booleans, outside the graph --------------------------------
 def _compare(a, b, name):
     a, b = _operands(a, b)
-    if backends.of(a.data) is not backends.of(b.data):
+    if backends.of(a.array) is not backends.of(b.array):
         raise ValueError(f"cannot compare tensors on backends {a.backend!r} and {b.backend!r}")
-    return Tensor(getattr(a.data, name)(b.data))
+    return Tensor(getattr(a.array, name)(b.array))
 
 
 def eq(a, b):
@@ -180,6 +212,8 @@ def ge(a, b):
 
 # -- dtype and backend ------------------------------------------------------------------------
 class Cast(Function):
+    saves_inputs = False
+
     def __init__(self, dtype):
         self.dtype = dtype
 
@@ -192,6 +226,8 @@ class Cast(Function):
 
 class Move(Function):
     """Copy to another backend; the only op whose output lives elsewhere than its input."""
+    saves_inputs = False
+
 
     def __init__(self, target):
         self.target = target
@@ -215,5 +251,5 @@ def to(x, target):
     """Move `x` to a backend ("numpy", "cupy") or convert it to a dtype ("float64")."""
     if target in backends.names():
         destination = backends.get(target)
-        return x if destination is backends.of(x.data) else Move(destination)(x)
+        return x if destination is backends.of(x.array) else Move(destination)(x)
     return astype(x, target)

@@ -68,7 +68,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
     windows = _pool_patches(x, kernel_size, stride, padding, 1, 0.0)
     if count_include_pad or pair(padding, "padding") == (0, 0):
         return windows.mean(axis=1).permute(1, 0, 2, 3)
-    ones = Tensor(backends.of(x.data).xp.ones((1, 1) + x.shape[2:], dtype=x.dtype))
+    ones = Tensor(backends.of(x.array).xp.ones((1, 1) + x.shape[2:], dtype=x.dtype))
     counts = _pool_patches(ones, kernel_size, stride, padding, 1, 0.0).sum(axis=1)
     return (windows.sum(axis=1) / counts).permute(1, 0, 2, 3)
 
@@ -96,8 +96,8 @@ class BatchNormTrain(Function):
         # dx = w invstd (gy - mean(gy) - xhat mean(gy xhat)), dw = sum(gy xhat), db = sum(gy)
         if not is_grad_enabled():  # plain training: the formula as one fused kernel
             x, w, _ = self.inputs
-            gx, gw, gb = self.backend.batch_norm_backward(gy.data, x.data, self.batch_mean,
-                                                          self.batch_var, w.data, self.eps)
+            gx, gw, gb = self.backend.batch_norm_backward(gy.array, x.array, self.batch_mean,
+                                                          self.batch_var, w.array, self.eps)
             need = self.needs_input_grad
             return tuple(Tensor(g) if needed else None for g, needed in zip((gx, gw, gb), need))
         return self._recorded_backward(gy)
@@ -132,14 +132,14 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     """
     if x.ndim < 2:
         raise ValueError(f"batch_norm needs (N, C, ...) input, got shape {x.shape}")
-    xp = backends.of(x.data).xp
+    xp = backends.of(x.array).xp
     channels = x.shape[1]
     if weight is None:
         weight = Tensor(xp.ones(channels, dtype=x.dtype))
     if bias is None:
         bias = Tensor(xp.zeros(channels, dtype=x.dtype))
     if training:
-        count = x.size // channels
+        count = x.numel() // channels
         if count < 2:
             raise ValueError(f"batch_norm in training needs more than one value per channel, "
                              f"got input shape {x.shape}")
@@ -147,16 +147,16 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         y = op(x, weight, bias)
         if running_mean is not None:
             m = x.dtype.type(momentum)
-            running_mean.data *= 1 - m
-            running_mean.data += m * op.batch_mean.astype(x.dtype)
-            running_var.data *= 1 - m
-            running_var.data += m * (op.batch_var * (count / (count - 1))).astype(x.dtype)
+            running_mean.array *= 1 - m
+            running_mean.array += m * op.batch_mean.astype(x.dtype)
+            running_var.array *= 1 - m
+            running_var.array += m * (op.batch_var * (count / (count - 1))).astype(x.dtype)
         return y
     if running_mean is None:
         raise ValueError("batch_norm in evaluation needs running_mean and running_var")
     shape = _channel_shape(x)
-    scale = weight * Tensor(1 / xp.sqrt(running_var.data + x.dtype.type(eps)))
-    shift = bias - Tensor(running_mean.data) * scale
+    scale = weight * Tensor(1 / xp.sqrt(running_var.array + x.dtype.type(eps)))
+    shift = bias - Tensor(running_mean.array) * scale
     return x * scale.reshape(shape) + shift.reshape(shape)
 
 
@@ -169,7 +169,7 @@ def dropout(x, p=0.5, training=True):
         return x
     if p == 1:
         return x * 0.0
-    source = backends.of(x.data)
+    source = backends.of(x.array)
     keep = source.rand(x.shape, x.dtype) >= x.dtype.type(p)
     return x * Tensor(keep.astype(x.dtype) * x.dtype.type(1 / (1 - p)))
 
@@ -194,7 +194,7 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest"):
     else:
         sh = sw = None
     OH, OW = pair(size, "size")
-    xp = backends.of(x.data).xp
+    xp = backends.of(x.array).xp
     rows = _nearest_sources(xp, H, OH, sh)
     cols = _nearest_sources(xp, W, OW, sw)
     return x[:, :, Tensor(rows)[:, None], Tensor(cols)[None, :]]
@@ -215,7 +215,7 @@ def _nearest_sources(xp, size, out_size, scale_factor):
 
 def embedding(indices, weight):
     """Rows of `weight` (num_embeddings, dim) picked by integer `indices`: shape indices + (dim,)."""
-    data = indices.data if isinstance(indices, Tensor) else backends.of(weight.data).asarray(indices)
+    data = indices.array if isinstance(indices, Tensor) else backends.of(weight.array).asarray(indices)
     if data.dtype.kind not in "iu":
         raise TypeError(f"embedding needs integer indices, got {data.dtype}")
     if data.size and (data.min() < 0 or data.max() >= weight.shape[0]):

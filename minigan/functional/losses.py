@@ -99,8 +99,8 @@ def nll_loss(log_probabilities, target, weight=None, reduction="mean"):
     """
     if log_probabilities.ndim != 2:
         raise ValueError(f"nll_loss needs (N, C) input, got shape {log_probabilities.shape}")
-    xp = backends.of(log_probabilities.data).xp
-    labels = target.data if isinstance(target, Tensor) else xp.asarray(target)
+    xp = backends.of(log_probabilities.array).xp
+    labels = target.array if isinstance(target, Tensor) else xp.asarray(target)
     N, C = log_probabilities.shape
     if labels.shape != (N,) or labels.dtype.kind not in "iu":
         raise ValueError(f"nll_loss needs (N,) = ({N},) integer targets, got shape "

@@ -9,6 +9,8 @@ from ..tensor import Function, Tensor
 
 
 class Reshape(Function):
+    saves_inputs = False
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -20,6 +22,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    saves_inputs = False
+
     def __init__(self, axes):
         self.axes = axes
 
@@ -47,7 +51,7 @@ def reshape(x, *shape):
     known = 1
     for n in shape:
         known *= n if n != -1 else 1
-    total = x.size
+    total = x.numel()
     if shape.count(-1) > 1 or (-1 not in shape and known != total) or (
             -1 in shape and (known == 0 or total % known)):
         raise ValueError(f"cannot reshape a tensor of shape {x.shape} ({total} elements) "
@@ -106,7 +110,7 @@ def _index_arrays(index, xp):
     converted = []
     for item in items:
         if isinstance(item, Tensor):
-            item = item.data
+            item = item.array
         elif isinstance(item, list):
             item = xp.asarray(item)
         if hasattr(item, "dtype") and item.dtype == bool:
@@ -122,6 +126,8 @@ def _is_basic(index):
 
 
 class GetItem(Function):
+    saves_inputs = False
+
     def __init__(self, index):
         self.index = index
 
@@ -135,6 +141,8 @@ class GetItem(Function):
 
 class GetItemGrad(Function):
     """Scatter-add `gy` into zeros of `shape` at `index`: the adjoint of x[index]."""
+    saves_inputs = False
+
 
     def __init__(self, index, shape):
         self.index, self.shape = index, shape
@@ -153,10 +161,12 @@ class GetItemGrad(Function):
 
 def getitem(x, index):
     """x[index]: ints, slices, None, Ellipsis, integer arrays and boolean masks."""
-    return GetItem(_index_arrays(index, backends.of(x.data).xp))(x)
+    return GetItem(_index_arrays(index, backends.of(x.array).xp))(x)
 
 
 class Concatenate(Function):
+    saves_inputs = False
+
     def __init__(self, axis):
         self.axis = axis
 
@@ -203,6 +213,8 @@ def stack(tensors, axis=0, *, dim=None):
 
 
 class Pad(Function):
+    saves_inputs = False
+
     def __init__(self, widths, value):
         self.widths, self.value = widths, value
 

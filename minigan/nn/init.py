@@ -10,12 +10,12 @@ from .. import backend as backends
 
 
 def _fill(tensor, array):
-    tensor.data[...] = array
+    tensor.array[...] = array
     return tensor
 
 
 def _rng(tensor):
-    return backends.of(tensor.data)
+    return backends.of(tensor.array)
 
 
 def calculate_gain(nonlinearity, param=None):

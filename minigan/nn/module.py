@@ -18,7 +18,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data, requires_grad=True):
-        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad)
+        super().__init__(data.array if isinstance(data, Tensor) else data, requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
@@ -206,7 +206,7 @@ class Module:
                         if tensor is None:
                             continue
                         if moving_backend or tensor.dtype.kind == "f":
-                            tensor.data = tensor.to(target).data
+                            tensor.array = tensor.to(target).array
                             if tensor.grad is not None:
                                 tensor.grad = tensor.grad.to(target)
         return self
@@ -268,8 +268,8 @@ class Module:
                                + "\n  ".join(problems))
         for key, array in arrays.items():
             tensor = own[key][0]
-            target = backends.of(tensor.data)
-            tensor.data[...] = target.asarray(array, dtype=tensor.dtype)
+            target = backends.of(tensor.array)
+            tensor.array[...] = target.asarray(array, dtype=tensor.dtype)
         return IncompatibleKeys(missing, unexpected)
 
     # -- printing -----------------------------------------------------------------------------

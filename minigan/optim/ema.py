@@ -45,9 +45,9 @@ def _matching_arrays(averaged, current, kind):
         raise ValueError(f"EMA.update got a model whose {kind} differ from the averaged copy's: "
                          f"{sorted(averaged.keys() ^ current.keys())}")
     for name, average in averaged.items():
-        value = current[name].data
-        if backends.of(value) is not backends.of(average.data):
+        value = current[name].array
+        if backends.of(value) is not backends.of(average.array):
             raise ValueError(f"EMA.update: {name} is on backend {backends.of(value).name!r}, its "
-                             f"average on {backends.of(average.data).name!r}; move the average "
+                             f"average on {backends.of(average.array).name!r}; move the average "
                              "with ema.module.to(...) first")
-        yield average.data, value
+        yield average.array, value

@@ -4,7 +4,7 @@ As in PyTorch, an optimizer holds `param_groups`, a list of dicts that each carr
 parameters ("params") and the hyperparameters for them ("lr", ...), and `state`, a dict from a
 parameter to its own state (a step count, running averages). A subclass writes only the update
 of one parameter, `update(param, grad, state, group)`, on raw arrays and in place on
-`param.data`, so the parameters keep their identity and no graph is recorded.
+`param.array`, so the parameters keep their identity and no graph is recorded.
 
 Gradients are read, never written: a gradient array may be shared between parameters.
 """
@@ -101,7 +101,7 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is not None:
                     p.grad = None if set_to_none else Tensor(
-                        backends.of(p.grad.data).xp.zeros_like(p.grad.data))
+                        backends.of(p.grad.array).xp.zeros_like(p.grad.array))
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; parameters whose `.grad` is None are
@@ -117,11 +117,11 @@ class Optimizer:
                 if p.grad.shape != p.shape:
                     raise ValueError(f"a parameter of shape {p.shape} has a gradient of shape "
                                      f"{p.grad.shape}")
-                self.update(p, p.grad.data, self.state[p], group)
+                self.update(p, p.grad.array, self.state[p], group)
         return loss
 
     def update(self, param, grad, state, group):
-        """Update `param.data` in place from the array `grad`, its `state` and the `group`'s
+        """Update `param.array` in place from the array `grad`, its `state` and the `group`'s
         options; subclasses define it."""
         raise NotImplementedError(f"{type(self).__name__} must define update()")
 
@@ -141,7 +141,7 @@ class Optimizer:
         for p, values in self.state.items():
             if values:
                 state[index_of[id(p)]] = {
-                    name: Tensor(value.data.copy()) if isinstance(value, Tensor) else value
+                    name: Tensor(value.array.copy()) if isinstance(value, Tensor) else value
                     for name, value in values.items()}
         return {"state": state, "param_groups": param_groups}
 
@@ -183,7 +183,7 @@ class Optimizer:
         if tuple(array.shape) != param.shape:
             raise ValueError(f"state {name!r} of shape {tuple(array.shape)} does not fit a "
                              f"parameter of shape {param.shape}")
-        return Tensor(backends.of(param.data).xp.array(array, dtype=param.dtype))
+        return Tensor(backends.of(param.array).xp.array(array, dtype=param.dtype))
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]

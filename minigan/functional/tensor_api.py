@@ -1,0 +1,173 @@
+"""PyTorch's Tensor methods that are compositions of ops: clone, repeat, chunk, split, norm, std,
+the dtype conversions (`.float()`, `.long()`, `.type(...)`), `view_as`, `expand_as`, `t()`.
+
+Each is written with differentiable ops, so its gradient and second derivative come from theirs.
+"""
+
+import builtins
+
+from .. import backend
+from ..tensor import Function, Tensor
+from .arithmetic import expand
+from .elementwise import astype, where
+from .reductions import _axis_args, _normalize_axes, var
+from .shape import reshape, transpose
+
+
+class Copy(Function):
+    """A new tensor with x's values and its own storage."""
+
+    saves_inputs = False
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        # d/dx x = 1
+        return gy
+
+
+def clone(x):
+    """A copy of x with its own storage; the gradient flows back to x."""
+    return Copy()(x)
+
+
+def contiguous(x):
+    """x itself: minigan's ops accept any memory layout."""
+    return x
+
+
+def t(x):
+    """The transpose of a matrix (a 0-d or 1-d tensor is returned as it is)."""
+    if x.ndim > 2:
+        raise ValueError(f"t() expects a tensor of at most 2 dimensions, got shape {x.shape}; "
+                         "use transpose(dim0, dim1) or permute")
+    return transpose(x) if x.ndim == 2 else x
+
+
+def view_as(x, other):
+    """x reshaped to other's shape."""
+    return reshape(x, other.shape)
+
+
+def expand_as(x, other):
+    """x broadcast to other's shape."""
+    return expand(x, other.shape)
+
+
+def _sizes(sizes):
+    return tuple(sizes[0]) if len(sizes) == 1 and not isinstance(sizes[0], int) else sizes
+
+
+def repeat(x, *repeats):
+    """PyTorch's repeat (NumPy's tile): x copied repeats[i] times along axis i."""
+    repeats = _sizes(repeats)
+    if len(repeats) < x.ndim:
+        raise ValueError(f"repeat needs at least one count per axis: {x.ndim} for shape "
+                         f"{x.shape}, got {repeats}")
+    shape = (1,) * (len(repeats) - x.ndim) + tuple(x.shape)
+    interleaved = tuple(n for size in shape for n in (1, size))
+    target = tuple(n for r, size in zip(repeats, shape) for n in (r, size))
+    tiled = expand(reshape(x, interleaved), target)
+    return reshape(tiled, tuple(r * size for r, size in zip(repeats, shape)))
+
+
+def split(x, split_size_or_sections, dim=0):
+    """Pieces of x along `dim`: of split_size each (the last may be smaller), or of the listed
+    sizes."""
+    dim = dim % x.ndim
+    length = x.shape[dim]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise ValueError(f"split size must be positive, got {step}")
+        sizes = [builtins.min(step, length - start) for start in range(0, length, step)]
+    else:
+        sizes = list(split_size_or_sections)
+        if builtins.sum(sizes) != length:
+            raise ValueError(f"split sizes {sizes} must add up to {length}, the size of axis "
+                             f"{dim} of shape {x.shape}")
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(x[(slice(None),) * dim + (slice(start, start + size),)])
+        start += size
+    return tuple(pieces)
+
+
+def chunk(x, chunks, dim=0):
+    """x split into `chunks` pieces along `dim` (as PyTorch: each of ceil(n / chunks))."""
+    length = x.shape[dim % x.ndim]
+    return split(x, builtins.max(-(-length // chunks), 1), dim)
+
+
+def norm(x, p="fro", dim=None, keepdim=False):
+    """The p-norm over `dim` (all elements by default): 2 ("fro"), 1, inf or any p > 0."""
+    axes = _normalize_axes(dim, x.ndim)
+    if p in ("fro", 2, 2.0):
+        return (x * x).sum(axis=axes, keepdims=keepdim).sqrt()
+    if p == float("inf"):
+        return x.abs().max(axis=axes, keepdims=keepdim)
+    if p == 1:
+        return x.abs().sum(axis=axes, keepdims=keepdim)
+    return (x.abs() ** p).sum(axis=axes, keepdims=keepdim) ** (1.0 / p)
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+        keepdims=None):
+    """The standard deviation over `dim`, dividing by n - 1 unless unbiased=False (PyTorch)."""
+    axis, keepdim = _axis_args(axis, keepdim if keepdims is None else keepdims, dim, None)
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    return var(x, axis=axis, keepdims=keepdim, correction=correction).sqrt()
+
+
+def masked_fill(x, mask, value):
+    """x with `value` where `mask` is true."""
+    return where(mask, value, x)
+
+
+# -- dtypes -----------------------------------------------------------------------------------
+TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor",
+              "int32": "IntTensor", "bool": "BoolTensor", "uint8": "ByteTensor"}
+
+
+def convert(x, dtype):
+    """x as `dtype`: differentiable between float types; an integer or boolean result is a
+    new tensor outside the graph (as in PyTorch, where it cannot require a gradient)."""
+    dtype = backend.host_module().dtype(getattr(dtype, "dtype", dtype))
+    if dtype.kind in "fc" or x.dtype == dtype:
+        return astype(x, dtype)
+    return Tensor(x.array.astype(dtype))
+
+
+def half(x):
+    raise TypeError("half precision (float16) is not supported by minigan: keep the tensor in "
+                    "float32 (.float()), the training dtype")
+
+
+def tensor_type(x, dtype=None):
+    """PyTorch's .type(): with no argument the type's name ("torch.FloatTensor"), else x
+    converted to the dtype, a FloatTensor-like constructor or a name such as
+    "torch.LongTensor"."""
+    if dtype is None:
+        name = TYPE_NAMES.get(x.dtype.name, x.dtype.name)
+        return f"torch.{'cuda.' if x.backend == 'cupy' else ''}{name}"
+    if isinstance(dtype, str) and dtype.endswith("Tensor"):
+        by_name = {name: key for key, name in TYPE_NAMES.items()}
+        kind = dtype.rsplit(".", 1)[-1]
+        if kind not in by_name:
+            raise ValueError(f"unknown tensor type {dtype!r}; minigan knows "
+                             f"{sorted(by_name)}")
+        dtype = by_name[kind]
+    return convert(x, dtype)
+
+
+METHODS = {
+    "clone": clone, "contiguous": contiguous, "t": t, "view_as": view_as,
+    "expand_as": expand_as, "repeat": repeat, "split": split, "chunk": chunk, "norm": norm,
+    "std": std, "masked_fill": masked_fill, "type": tensor_type, "half": half,
+    "type_as": lambda x, other: convert(x, other.dtype),
+    "float": lambda x: convert(x, "float32"), "double": lambda x: convert(x, "float64"),
+    "long": lambda x: convert(x, "int64"), "int": lambda x: convert(x, "int32"),
+    "bool": lambda x: convert(x, "bool"), "byte": lambda x: convert(x, "uint8"),
+}
