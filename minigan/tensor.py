@@ -43,6 +43,21 @@ def enable_grad():
     return _grad_mode(True)
 
 
+class set_grad_enabled:  # noqa: N801  (PyTorch's name)
+    """Turn graph recording on or off: as a call, set_grad_enabled(False), or for a with block."""
+
+    def __init__(self, mode):
+        global _grad_enabled
+        self.previous, _grad_enabled = _grad_enabled, bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        global _grad_enabled
+        _grad_enabled = self.previous
+
+
 def is_grad_enabled():
     """True when new ops record the graph."""
     return _grad_enabled

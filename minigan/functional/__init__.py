@@ -22,7 +22,7 @@ from .reductions import argmax, argmin, logsumexp, max, mean, min, sum, var
 from .shape import (cat, concatenate, flatten, getitem, pad, permute, reshape, squeeze, stack,
                     transpose, unsqueeze)
 from .tensor_api import METHODS as TENSOR_API_METHODS
-from .tensor_api import chunk, clone, norm, split, std
+from .tensor_api import bmm, chunk, clone, mm, norm, split, std
 
 
 def _reflected(op):
@@ -69,7 +69,7 @@ __all__ = [
     "fold", "ge", "getitem", "gt", "im2col", "interpolate", "l1_loss", "le", "leaky_relu",
     "linear", "log", "log_sigmoid", "log_softmax", "logsigmoid", "logsumexp", "lt", "matmul",
     "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mse_loss", "mul", "ne", "neg",
-    "nll_loss", "norm", "sin", "split", "std", "pad", "permute", "pow", "relu", "reshape", "sigmoid", "sign", "softmax",
+    "nll_loss", "norm", "sin", "split", "std", "mm", "bmm", "pad", "permute", "pow", "relu", "reshape", "sigmoid", "sign", "softmax",
     "softplus", "sqrt", "squeeze", "stack", "sub", "sum", "sum_to", "tanh", "to", "transpose",
     "unfold", "unsqueeze", "var", "where",
 ]

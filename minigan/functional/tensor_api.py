@@ -8,7 +8,7 @@ import builtins
 
 from .. import backend
 from ..tensor import Function, Tensor
-from .arithmetic import expand
+from .arithmetic import expand, matmul
 from .elementwise import astype, where
 from .reductions import _axis_args, _normalize_axes, var
 from .shape import reshape, transpose
@@ -121,6 +121,44 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None
     return var(x, axis=axis, keepdims=keepdim, correction=correction).sqrt()
 
 
+def mm(a, b):
+    """The product of two matrices (2-d only, as PyTorch's mm)."""
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"mm expects two matrices, got shapes {a.shape} and {b.shape}; use "
+                         "matmul for batches or vectors")
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    """Batched matrix product of (B, n, k) and (B, k, m) tensors."""
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+        raise ValueError(f"bmm expects (B, n, k) and (B, k, m) tensors, got shapes {a.shape} "
+                         f"and {b.shape}")
+    return matmul(a, b)
+
+
+def _test(name):
+    def test(x, *args, **kwargs):
+        xp = backend.of(x.array).xp
+        return Tensor(xp.asarray(getattr(xp, name)(x.array, *args, **kwargs)))
+    test.__name__ = name
+    test.__doc__ = f"numpy.{name} of the values, a boolean tensor outside the graph."
+    return test
+
+
+isnan, isinf, isfinite = _test("isnan"), _test("isinf"), _test("isfinite")
+
+
+def any(x, dim=None, keepdim=False):  # noqa: A001
+    """Whether any element (along `dim`) is nonzero: a boolean tensor outside the graph."""
+    return Tensor(backend.of(x.array).xp.asarray(x.array.any(axis=dim, keepdims=keepdim)))
+
+
+def all(x, dim=None, keepdim=False):  # noqa: A001
+    """Whether every element (along `dim`) is nonzero: a boolean tensor outside the graph."""
+    return Tensor(backend.of(x.array).xp.asarray(x.array.all(axis=dim, keepdims=keepdim)))
+
+
 def masked_fill(x, mask, value):
     """x with `value` where `mask` is true."""
     return where(mask, value, x)
@@ -165,7 +203,8 @@ def tensor_type(x, dtype=None):
 METHODS = {
     "clone": clone, "contiguous": contiguous, "t": t, "view_as": view_as,
     "expand_as": expand_as, "repeat": repeat, "split": split, "chunk": chunk, "norm": norm,
-    "std": std, "masked_fill": masked_fill, "type": tensor_type, "half": half,
+    "std": std, "masked_fill": masked_fill, "mm": mm, "bmm": bmm, "isnan": isnan,
+    "isinf": isinf, "isfinite": isfinite, "any": any, "all": all, "type": tensor_type, "half": half,
     "type_as": lambda x, other: convert(x, other.dtype),
     "float": lambda x: convert(x, "float32"), "double": lambda x: convert(x, "float64"),
     "long": lambda x: convert(x, "int64"), "int": lambda x: convert(x, "int32"),
