@@ -71,9 +71,7 @@ def from_numpy(array):
 
 def randperm(n, dtype="int64", device=None):
     """A random permutation of 0 .. n-1 from the backend's seeded generator."""
-    target = _target(device=device)
-    order = target.rand((n,), _dtype("float64")).argsort()
-    return Tensor(order.astype(_dtype(dtype)))
+    return Tensor(_target(device=device).permutation(n).astype(_dtype(dtype)))
 
 
 def normal(mean=0.0, std=1.0, size=None, dtype=None, device=None):

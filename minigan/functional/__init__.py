@@ -14,12 +14,14 @@ from .conv import (col2im, conv2d, conv2d_weight_grad, conv_transpose2d, fold, i
 from .elementwise import (abs, astype, clamp, clip, cos, eq, exp, ge, gt, le, log, lt, maximum,
                           minimum, ne, sign, sin, sqrt, to, where)
 from .inplace import IN_PLACE_METHODS
-from .layers import (avg_pool2d, batch_norm, dropout, embedding, interpolate, linear,
-                     max_pool2d)
+from .layers import avg_pool2d, batch_norm, dropout, embedding, linear, max_pool2d
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
-                     l1_loss, mse_loss, nll_loss)
+                     l1_loss, mse_loss, nll_loss, smooth_l1_loss)
+from .more_activations import erf, gelu, hardtanh, prelu, relu6, silu
+from .normalization import group_norm, instance_norm, layer_norm
 from .reductions import argmax, argmin, logsumexp, max, mean, min, sum, var
-from .shape import (cat, concatenate, flatten, getitem, pad, permute, reshape, squeeze, stack,
+from .resampling import adaptive_avg_pool2d, dropout2d, interpolate, pad, pixel_shuffle
+from .shape import (cat, concatenate, flatten, getitem, permute, reshape, squeeze, stack,
                     transpose, unsqueeze)
 from .tensor_api import METHODS as TENSOR_API_METHODS
 from .tensor_api import bmm, chunk, clone, mm, norm, split, std
@@ -50,7 +52,7 @@ def _install_tensor_methods():
         "sign": sign, "pow": pow, "matmul": matmul,
         "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
         "log_softmax": log_softmax,
-        "astype": astype, "to": to, "sin": sin, "cos": cos,
+        "astype": astype, "to": to, "sin": sin, "cos": cos, "erf": erf,
     }
     for name, function in {**operators, **methods, **TENSOR_API_METHODS,
                            **IN_PLACE_METHODS}.items():
@@ -62,6 +64,8 @@ def _install_tensor_methods():
 _install_tensor_methods()
 
 __all__ = [
+    "adaptive_avg_pool2d", "dropout2d", "erf", "gelu", "group_norm", "hardtanh",
+    "instance_norm", "layer_norm", "pixel_shuffle", "prelu", "relu6", "silu", "smooth_l1_loss",
     "abs", "add", "argmax", "argmin", "as_tensor", "astype", "avg_pool2d", "batch_norm",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "broadcast_to", "cat", "chunk",
     "clamp", "clip", "clone", "col2im", "concatenate", "conv2d", "conv2d_weight_grad",

@@ -8,6 +8,7 @@ from .. import backend as backends
 from ..tensor import Function, Tensor
 from .activations import log_sigmoid, log_softmax
 from .arithmetic import as_tensor
+from .elementwise import where
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -120,3 +121,15 @@ def nll_loss(log_probabilities, target, weight=None, reduction="mean"):
 def cross_entropy(logits, target, weight=None, reduction="mean"):
     """nll_loss(log_softmax(logits)): (N, C) logits and (N,) integer class targets."""
     return nll_loss(log_softmax(logits, axis=1), target, weight=weight, reduction=reduction)
+
+
+def smooth_l1_loss(prediction, target, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - beta / 2, for d = prediction - target."""
+    target = as_tensor(target, prediction)
+    _check_same_shape("smooth_l1_loss", prediction, target)
+    difference = prediction - target
+    if beta == 0:
+        return _reduce(difference.abs(), reduction)
+    small = backends.of(difference.array).xp.abs(difference.array) < beta
+    loss = where(small, difference * difference * (0.5 / beta), difference.abs() - 0.5 * beta)
+    return _reduce(loss, reduction)
