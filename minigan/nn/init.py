@@ -11,6 +11,7 @@ from .. import backend as backends
 
 def _fill(tensor, array):
     tensor.array[...] = array
+    tensor._version_counter[0] += 1  # an in-place write, as PyTorch's init counts it
     return tensor
 
 

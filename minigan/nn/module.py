@@ -102,6 +102,13 @@ class Module:
         else:
             setattr(self, name, parameter)
 
+    def add_module(self, name, module):
+        """Register `module` (or None) as the sub-module `name`."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module({name!r}, ...) needs a Module, got "
+                            f"{type(module).__name__}")
+        setattr(self, name, module)
+
     def register_forward_pre_hook(self, hook):
         """Run hook(module, inputs) before every forward (spectral norm uses one)."""
         self._forward_pre_hooks.append(hook)
