@@ -226,6 +226,7 @@ class Function:
     inputs = None
     generation = 0
     saves_inputs = True  # False where backward reads only the inputs' shapes, not their values
+    output_version = 0  # the output's version when made (an in-place op's output: later)
 
     def __call__(self, *inputs):
         backend = _common_backend(inputs)
@@ -253,8 +254,9 @@ class Function:
     def output(self):
         """The output, for a backward that reads its values (checked for in-place writes)."""
         y = self.outputs[0]()
-        if y is not None and y._version_counter[0] != 0:
-            raise _modified_error(self, "its output", 0, y._version_counter[0])
+        if y is not None and y._version_counter[0] != self.output_version:
+            raise _modified_error(self, "its output", self.output_version,
+                                  y._version_counter[0])
         return y
 
     def check_saved_inputs(self):

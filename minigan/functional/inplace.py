@@ -45,24 +45,27 @@ def in_place(x, name, compute):
     if not host.can_cast(result.dtype, x.dtype, "same_kind"):
         raise RuntimeError(f"{name}: result type {result.dtype} can't be cast to the desired "
                            f"output type {x.dtype}; convert the tensor first (x = x.float())")
-    if result.creator is not None or (x.requires_grad and is_grad_enabled()):
-        _take_place_in_graph(x, result)
+    in_graph = result.creator is not None or (x.requires_grad and is_grad_enabled())
+    old = Tensor(x.array.copy(), requires_grad=x.requires_grad) if in_graph else None
     x.array[...] = result.array
     x._version_counter[0] += 1
+    if in_graph:
+        _take_place_in_graph(x, result, old)
     return x
 
 
-def _take_place_in_graph(x, result):
-    """x becomes `result` in the graph; a copy of x's old values takes x's old place."""
-    old = Tensor(x.array.copy(), requires_grad=x.requires_grad)
+def _take_place_in_graph(x, result, old):
+    """x becomes `result` in the graph; `old`, a copy of x's old values, takes x's old place."""
     old.creator, old.generation = x.creator, x.generation
     if x.creator is not None:
         x.creator.outputs = [weakref.ref(old) if ref() is x else ref for ref in x.creator.outputs]
+        x.creator.output_version = 0  # old's own, fresh storage
     function = result.creator
     x.creator, x.generation, x.requires_grad = function, result.generation, result.requires_grad
     if function is None:
         return
     function.outputs = [weakref.ref(x) if ref() is result else ref for ref in function.outputs]
+    function.output_version = x._version_counter[0]
     pending, stack, seen = x._uses, [function], set()
     while pending and stack:  # the ops of compute(x) that read x now read the old copy
         f = stack.pop()

@@ -82,7 +82,7 @@ def _bin_matrix(xp, size, out_size, dtype):
 def adaptive_avg_pool2d(x, output_size):
     """Average (N, C, H, W) over PyTorch's adaptive bins to (N, C, OH, OW)."""
     H, W = x.shape[-2:]
-    OH, OW = pair(output_size, "output_size")
+    OH, OW = (output_size, output_size) if isinstance(output_size, int) else output_size
     OH, OW = H if OH is None else OH, W if OW is None else OW
     xp = backend.of(x.array).xp
     rows = Tensor(_bin_matrix(xp, H, OH, x.dtype))
