@@ -76,8 +76,6 @@ class InstanceNorm2d(Module):
         if x.ndim == 3:  # unbatched (C, H, W)
             return self.forward(x.unsqueeze(0)).squeeze(0)
         use_input_stats = self.training or not self.track_running_stats
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.array += 1
         return F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
                                use_input_stats, self.momentum, self.eps)
 

@@ -118,6 +118,7 @@ class Optimizer:
                     raise ValueError(f"a parameter of shape {p.shape} has a gradient of shape "
                                      f"{p.grad.shape}")
                 self.update(p, p.grad.array, self.state[p], group)
+                p._version_counter[0] += 1  # an in-place write: a graph that saved p raises
         return loss
 
     def update(self, param, grad, state, group):
