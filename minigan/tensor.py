@@ -17,7 +17,8 @@ import contextlib
 import weakref
 
 from . import backend as backends
-from .tensor_methods import TensorMethods
+from .tensor_methods import (TensorMethods, check_output_version, check_saved_inputs,
+                             record_versions)
 
 _grad_enabled = True
 _HOST_SCALAR = backends.host_module().generic  # NumPy reductions return scalars, not 0-d arrays
@@ -133,8 +134,8 @@ class Tensor(TensorMethods):
 
     def __bool__(self):
         if self.numel() != 1:
-            raise ValueError(f"the truth value of a tensor with {self.numel()} elements is ambiguous; "
-                             "use .any() or .all()")
+            raise ValueError(f"the truth value of a tensor with {self.numel()} elements is "
+                             "ambiguous; use .any() or .all()")
         return bool(self.item())
 
     # -- leaving the graph --------------------------------------------------------------------
@@ -238,9 +239,7 @@ class Function:
         results = tuple(Tensor(backend.xp.asarray(y) if isinstance(y, _HOST_SCALAR) else y)
                         for y in outputs)
         if _grad_enabled and any(x.requires_grad for x in inputs):
-            self.input_versions = [x._version_counter[0] for x in inputs]
-            for x in inputs:
-                x._uses += 1
+            record_versions(self, inputs)
             self.generation = max(x.generation for x in inputs)
             for result in results:
                 result.requires_grad = True
@@ -253,18 +252,7 @@ class Function:
     @property
     def output(self):
         """The output, for a backward that reads its values (checked for in-place writes)."""
-        y = self.outputs[0]()
-        if y is not None and y._version_counter[0] != self.output_version:
-            raise _modified_error(self, "its output", self.output_version,
-                                  y._version_counter[0])
-        return y
-
-    def check_saved_inputs(self):
-        """Raise if an input whose values backward reads was modified in place since."""
-        if self.saves_inputs:
-            for i, (x, version) in enumerate(zip(self.inputs, self.input_versions)):
-                if x._version_counter[0] != version:
-                    raise _modified_error(self, f"its input {i}", version, x._version_counter[0])
+        return check_output_version(self, self.outputs[0]())
 
     @property
     def output_tensors(self):
@@ -278,13 +266,6 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
-
-
-def _modified_error(function, what, expected, found):
-    return RuntimeError(
-        f"one of the tensors needed for the gradient of {function!r} ({what}) has been modified "
-        f"by an in-place operation: it is at version {found}; expected version {expected}. "
-        "Compute with a copy (x.clone()) or write x = x + ... instead of the in-place op")
 
 
 def _reachable_functions(outputs):
@@ -352,7 +333,7 @@ def _backpropagate(outputs, grad_outputs, targets, create_graph, retain_graph):
             function.needs_input_grad = tuple(needs_grad(x) for x in function.inputs)
             gxs = ()  # grad() may ask for inputs that this function does not lead to
             if any(function.needs_input_grad):
-                function.check_saved_inputs()
+                check_saved_inputs(function)
                 gxs = function.backward(*gys)
                 if not isinstance(gxs, tuple):
                     gxs = (gxs,)

@@ -1,6 +1,13 @@
 """PyTorch's ways of asking a Tensor what it is: `size()`, `numel()`, `dim()`, `.data`,
-`.device`, `float(t)`, `f"{t:.4f}"`. A mixin of Tensor (tensor.py), kept apart so that the
-autograd core stays short; it needs no op, only the backend.
+`.device`, `float(t)`, `f"{t:.4f}"`, as a mixin of Tensor (tensor.py); and the version
+counter's checks, which the autograd core calls. Kept apart so that the core stays short; it
+needs no op, only the backend.
+
+The version counter: every storage has one (a one-element list shared by the Tensors on it:
+`detach()`, `.data`), and each in-place write adds 1. A recorded op notes its inputs' versions;
+before its backward runs, an input it reads (`saves_inputs`) or its output (read through
+`Function.output`) must still be at that version, else backward raises, naming the op, instead
+of computing a gradient from overwritten values.
 """
 
 from . import backend
@@ -146,3 +153,34 @@ class TensorMethods:
             return format(self.array.item(), spec)
         return format(repr(self), spec)
 
+
+
+# -- the version counter's checks (called by tensor.Function) --------------------------------
+def record_versions(function, inputs):
+    """Note the inputs' versions when `function` is recorded, and that they were read."""
+    function.input_versions = [x._version_counter[0] for x in inputs]
+    for x in inputs:
+        x._uses += 1
+
+
+def check_saved_inputs(function):
+    """Raise if an input whose values function's backward reads was written in place since."""
+    if function.saves_inputs:
+        for i, (x, version) in enumerate(zip(function.inputs, function.input_versions)):
+            if x._version_counter[0] != version:
+                raise _modified_error(function, f"its input {i}", version, x._version_counter[0])
+
+
+def check_output_version(function, output):
+    """`output`, after checking that it was not written in place since `function` made it."""
+    if output is not None and output._version_counter[0] != function.output_version:
+        raise _modified_error(function, "its output", function.output_version,
+                              output._version_counter[0])
+    return output
+
+
+def _modified_error(function, what, expected, found):
+    return RuntimeError(
+        f"one of the tensors needed for the gradient of {function!r} ({what}) has been modified "
+        f"by an in-place operation: it is at version {found}; expected version {expected}. "
+        "Compute with a copy (x.clone()) or write x = x + ... instead of the in-place op")
