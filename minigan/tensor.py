@@ -480,9 +480,13 @@ def rand(*shape, dtype=None, requires_grad=False, backend=None):
     return Tensor(array, requires_grad=requires_grad)
 
 
-def randint(low, high, shape, backend=None):
-    """Random int64 integers in [low, high)."""
-    return Tensor(backends.get(backend).randint(low, high, _shape((shape,))))
+def randint(low, high=None, size=None, dtype="int64", backend=None):
+    """Random integers in [low, high) of shape `size`, as PyTorch's: randint(high, size) or
+    randint(low, high, size)."""
+    if size is None:
+        low, high, size = 0, low, high
+    array = backends.get(backend).randint(low, high, _shape((size,)))
+    return Tensor(array.astype(_dtype(dtype), copy=False))
 
 
 def arange(start, stop=None, step=1, dtype=None, backend=None):

@@ -478,3 +478,23 @@ def test_loss_module_matches_torch(name, make, kind):
     ours.sum().backward()
     theirs.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), host(t.grad), rtol=1e-10)
+
+
+@needs_torch
+def test_randint_new_tensors_one_hot_and_functional_inplace_flags():
+    mg.manual_seed(0)
+    low_only, both = mg.randint(10, (200,)), mg.randint(3, 5, (2, 100))
+    assert low_only.dtype == "int64" and 0 <= low_only.numpy().min() and low_only.numpy().max() < 10
+    assert both.shape == (2, 100) and set(np.unique(both.numpy())) == {3, 4}
+    x = mg.zeros(2, dtype="float64")
+    assert x.new_zeros(3).dtype == "float64" and x.new_ones(2, 2).shape == (2, 2)
+    assert x.new_full((2,), 5.0).tolist() == [5.0, 5.0]
+    assert x.new_tensor([1, 2]).dtype == "float64" and x.new_empty((1, 3)).shape == (1, 3)
+    labels = np.array([2, 0, 1, 2])
+    np.testing.assert_array_equal(F.one_hot(mg.tensor(labels), 4).numpy(),
+                                  host(torch.nn.functional.one_hot(torch.tensor(labels), 4)))
+    ours, theirs = twin([-1.0, 0.5])
+    np.testing.assert_allclose(F.leaky_relu(ours, 0.2, inplace=True).numpy(),
+                               host(torch.nn.functional.leaky_relu(theirs.clone(), 0.2, True)))
+    assert F.relu(ours, inplace=True).tolist() == [0.0, 0.5]
+    assert F.dropout(ours, 0.5, training=False, inplace=True) is ours

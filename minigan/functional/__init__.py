@@ -24,7 +24,7 @@ from .resampling import adaptive_avg_pool2d, dropout2d, interpolate, pad, pixel_
 from .shape import (cat, concatenate, flatten, getitem, permute, reshape, squeeze, stack,
                     transpose, unsqueeze)
 from .tensor_api import METHODS as TENSOR_API_METHODS
-from .tensor_api import bmm, chunk, clone, mm, norm, split, std
+from .tensor_api import bmm, chunk, clone, mm, norm, one_hot, split, std
 
 
 def _reflected(op):
@@ -64,7 +64,7 @@ def _install_tensor_methods():
 _install_tensor_methods()
 
 __all__ = [
-    "adaptive_avg_pool2d", "dropout2d", "erf", "gelu", "group_norm", "hardtanh",
+    "adaptive_avg_pool2d", "dropout2d", "one_hot", "erf", "gelu", "group_norm", "hardtanh",
     "instance_norm", "layer_norm", "pixel_shuffle", "prelu", "relu6", "silu", "smooth_l1_loss",
     "abs", "add", "argmax", "argmin", "as_tensor", "astype", "avg_pool2d", "batch_norm",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "broadcast_to", "cat", "chunk",

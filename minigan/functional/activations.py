@@ -125,17 +125,17 @@ class LogSoftmax(Function):
         return gy - self.output.exp() * gy.sum(axis=self.axis, keepdims=True)
 
 
-def relu(x):
-    """max(x, 0)."""
+def relu(x, inplace=False):
+    """max(x, 0) (inplace=True, accepted as in PyTorch, computes out of place)."""
     return LeakyReLU(0.0)(x)
 
 
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x, negative_slope=0.01, inplace=False):
     """x for x > 0, else negative_slope * x."""
     return LeakyReLU(negative_slope)(x)
 
 
-def elu(x, alpha=1.0):
+def elu(x, alpha=1.0, inplace=False):
     """x for x > 0, else alpha (e^x - 1)."""
     return ELU(alpha)(x)
 

@@ -120,7 +120,7 @@ def pad(x, pad, mode="constant", value=0.0):
     return x
 
 
-def dropout2d(x, p=0.5, training=True):
+def dropout2d(x, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, ...) with probability p, scaling the rest by 1/(1-p)."""
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability must be in [0, 1], got {p}")

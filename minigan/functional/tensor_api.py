@@ -7,7 +7,7 @@ Each is written with differentiable ops, so its gradient and second derivative c
 import builtins
 
 from .. import backend
-from ..tensor import Function, Tensor
+from ..tensor import Function, Tensor, full, tensor
 from .arithmetic import expand, matmul
 from .elementwise import astype, where
 from .reductions import _axis_args, _normalize_axes, var
@@ -164,6 +164,40 @@ def masked_fill(x, mask, value):
     return where(mask, value, x)
 
 
+def one_hot(labels, num_classes=-1):
+    """(..., num_classes) int64 rows with a 1 at each label (num_classes=-1: max label + 1)."""
+    xp = backend.of(labels.array).xp
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot needs integer class labels, got {labels.dtype}")
+    count = int(labels.array.max()) + 1 if num_classes == -1 else num_classes
+    if labels.numel() and (int(labels.array.min()) < 0 or int(labels.array.max()) >= count):
+        raise ValueError(f"one_hot: labels must be in [0, {count}), got values from "
+                         f"{int(labels.array.min())} to {int(labels.array.max())}")
+    return Tensor((labels.array[..., None] == xp.arange(count)).astype("int64"))
+
+
+# -- new tensors like x -----------------------------------------------------------------------
+def new_full(x, size, fill_value, dtype=None, requires_grad=False):
+    """A tensor of `size` filled with `fill_value`, with x's dtype and backend."""
+    return full(tuple(size) if not isinstance(size, int) else (size,), fill_value,
+                dtype=dtype or x.dtype, requires_grad=requires_grad, backend=x.backend)
+
+
+def new_zeros(x, *size, dtype=None, requires_grad=False):
+    """Zeros of `size` with x's dtype and backend."""
+    return new_full(x, _sizes(size), 0, dtype, requires_grad)
+
+
+def new_ones(x, *size, dtype=None, requires_grad=False):
+    """Ones of `size` with x's dtype and backend."""
+    return new_full(x, _sizes(size), 1, dtype, requires_grad)
+
+
+def new_tensor(x, data, dtype=None, requires_grad=False):
+    """A new tensor of `data` with x's dtype (unless `dtype`) and backend."""
+    return tensor(data, dtype=dtype or x.dtype, requires_grad=requires_grad, backend=x.backend)
+
+
 # -- dtypes -----------------------------------------------------------------------------------
 TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor",
               "int32": "IntTensor", "bool": "BoolTensor", "uint8": "ByteTensor"}
@@ -204,7 +238,8 @@ METHODS = {
     "clone": clone, "contiguous": contiguous, "t": t, "view_as": view_as,
     "expand_as": expand_as, "repeat": repeat, "split": split, "chunk": chunk, "norm": norm,
     "std": std, "masked_fill": masked_fill, "mm": mm, "bmm": bmm, "isnan": isnan,
-    "isinf": isinf, "isfinite": isfinite, "any": any, "all": all, "type": tensor_type, "half": half,
+    "isinf": isinf, "new_full": new_full, "new_zeros": new_zeros, "new_ones": new_ones,
+    "new_empty": new_zeros, "new_tensor": new_tensor, "isfinite": isfinite, "any": any, "all": all, "type": tensor_type, "half": half,
     "type_as": lambda x, other: convert(x, other.dtype),
     "float": lambda x: convert(x, "float32"), "double": lambda x: convert(x, "float64"),
     "long": lambda x: convert(x, "int64"), "int": lambda x: convert(x, "int32"),
