@@ -133,6 +133,11 @@ def test_in_place_on_a_tensor_the_graph_already_read_raises_clearly():
     _ = h.tanh()
     with pytest.raises(RuntimeError, match="already read"):
         h.add_(1)
+    buffer, w = mg.zeros(3), mg.ones(3, requires_grad=True)
+    _ = buffer + w  # read by a recorded op, so writing w into it cannot be recorded
+    with pytest.raises(RuntimeError, match="already read"):
+        buffer += w
+    buffer.fill_(2.0)  # a write that enters no graph is fine
 
 
 def test_detach_underscore_cuts_the_graph():

@@ -9,7 +9,7 @@ write on the storage's version counter. Rules, PyTorch's:
 - A write while the graph is recorded is recorded too: the tensor takes the result's place in
   the graph, and a copy of its old values takes its old place. minigan records this only on a
   tensor that no recorded op has read yet (else it raises; write `x = x + ...`).
-- A backward that needs values overwritten since raises (`Function.check_saved_inputs`).
+- A backward that needs values overwritten since raises (tensor_methods.check_saved_inputs).
 """
 
 import weakref
@@ -28,8 +28,11 @@ def _check_writable(x, name):
     if x.is_leaf and x.requires_grad and is_grad_enabled():
         raise RuntimeError(f"{name}: {LEAF_ERROR} Do it inside `with minigan.no_grad():` (or "
                            "on p.data) if you mean to change the parameter's values")
-    if x.requires_grad and is_grad_enabled() and x._uses:
-        raise RuntimeError(f"{name} on a tensor that {x._uses} recorded op(s) already read: "
+
+
+def _check_unread(x, name, uses):
+    if uses:
+        raise RuntimeError(f"{name} on a tensor that {uses} recorded op(s) already read: "
                            "minigan records an in-place op only on a tensor no op has used "
                            "yet; write `x = x + ...` (out of place) instead")
 
@@ -37,6 +40,7 @@ def _check_writable(x, name):
 def in_place(x, name, compute):
     """Write compute(x), a Tensor, into x's storage and return x (see the module's rules)."""
     _check_writable(x, name)
+    uses_before = x._uses
     result = compute(x)
     if tuple(result.shape) != tuple(x.shape):
         raise RuntimeError(f"{name}: the result has shape {tuple(result.shape)}, which does "
@@ -46,6 +50,8 @@ def in_place(x, name, compute):
         raise RuntimeError(f"{name}: result type {result.dtype} can't be cast to the desired "
                            f"output type {x.dtype}; convert the tensor first (x = x.float())")
     in_graph = result.creator is not None or (x.requires_grad and is_grad_enabled())
+    if in_graph:
+        _check_unread(x, name, uses_before)
     old = Tensor(x.array.copy(), requires_grad=x.requires_grad) if in_graph else None
     x.array[...] = result.array
     x._version_counter[0] += 1
@@ -66,7 +72,7 @@ def _take_place_in_graph(x, result, old):
         return
     function.outputs = [weakref.ref(x) if ref() is result else ref for ref in function.outputs]
     function.output_version = x._version_counter[0]
-    pending, stack, seen = x._uses, [function], set()
+    pending, stack, seen = x._uses, [function], set()  # x's uses are all compute(x)'s
     while pending and stack:  # the ops of compute(x) that read x now read the old copy
         f = stack.pop()
         if id(f) in seen:
@@ -191,7 +197,6 @@ def setitem(x, index, value):
     index = _index_arrays(index, xp)
     value = _same_backend(value, x)
     if not (is_grad_enabled() and (x.requires_grad or value.requires_grad)):
-        _check_writable(x, "x[index] = value")
         x.array[index] = value.array
         x._version_counter[0] += 1
         return
