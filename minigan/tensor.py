@@ -171,24 +171,26 @@ class Tensor(TensorMethods):
         return self
 
     # -- gradients ----------------------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=None, create_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, grad=None):
         """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires a gradient.
 
-        `grad` is d(loss)/d(self), needed when self is not a scalar. The graph is freed
-        afterwards unless `retain_graph` (or `create_graph`, which also records the backward
-        pass itself, for higher derivatives).
+        `gradient` (or `grad`) is d(loss)/d(self), needed when self is not a scalar. The graph
+        is freed afterwards unless `retain_graph` (or `create_graph`, which also records the
+        backward pass itself, for higher derivatives).
         """
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require a gradient: no input "
                                "of the ops that made it had requires_grad=True")
-        if grad is None:
+        gradient = grad if gradient is None else gradient
+        if gradient is None:
             if self.numel() != 1:
                 raise RuntimeError(f"backward() without a gradient needs a scalar output, but this "
-                                   f"tensor has shape {self.shape}; pass grad=, a tensor of that "
-                                   "shape, or reduce it first (e.g. .sum())")
-            grad = Tensor(self.array.dtype.type(1) * backends.of(self.array).xp.ones_like(self.array))
+                                   f"tensor has shape {self.shape}; pass grad= (or gradient=), a "
+                                   "tensor of that shape, or reduce it first (e.g. .sum())")
+            gradient = Tensor(self.array.dtype.type(1) * backends.of(self.array).xp.ones_like(
+                self.array))
         retain_graph = create_graph if retain_graph is None else retain_graph
-        _backpropagate([self], [_as_grad(grad, self)], None, create_graph, retain_graph)
+        _backpropagate([self], [_as_grad(gradient, self)], None, create_graph, retain_graph)
 
 
 def _as_grad(grad, like):

@@ -503,3 +503,9 @@ def test_randint_new_tensors_one_hot_and_functional_inplace_flags():
                                host(torch.nn.functional.leaky_relu(theirs.clone(), 0.2, True)))
     assert F.relu(ours, inplace=True).tolist() == [0.0, 0.5]
     assert F.dropout(ours, 0.5, training=False, inplace=True) is ours
+
+
+def test_backward_takes_pytorchs_gradient_keyword():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3.0).backward(gradient=mg.tensor([1.0, -1.0]))
+    assert x.grad.tolist() == [3.0, -3.0]
