@@ -19,6 +19,8 @@ def as_tensor(value, like):
         return value
     if isinstance(value, (bool, int, float)):
         dtype = backends.host_module().result_type(like.dtype, value)
+        if like.dtype.kind in "iub" and isinstance(value, float):
+            dtype = "float32"  # PyTorch: an integer tensor times 0.5 is float32
         return Tensor(backends.of(like.array).xp.asarray(value, dtype=dtype))
     try:
         backends.of(value)
@@ -28,9 +30,12 @@ def as_tensor(value, like):
 
 
 def _operands(a, b):
-    if isinstance(a, Tensor):
-        return a, as_tensor(b, a)
-    return as_tensor(a, b), b
+    a, b = (a, as_tensor(b, a)) if isinstance(a, Tensor) else (as_tensor(a, b), b)
+    if a.dtype.kind == "f" and b.dtype.kind in "iub":  # PyTorch: float tensor with integer
+        return a, Tensor(b.array.astype(a.dtype))      # tensor keeps the float's dtype
+    if b.dtype.kind == "f" and a.dtype.kind in "iub":
+        return Tensor(a.array.astype(b.dtype)), b
+    return a, b
 
 
 # -- broadcasting -----------------------------------------------------------------------------
@@ -189,8 +194,11 @@ def mul(a, b):
 
 
 def div(a, b):
-    """a / b, broadcasting."""
-    return Div()(*_operands(a, b))
+    """a / b, broadcasting (true division: integers give float32, as in PyTorch)."""
+    a, b = _operands(a, b)
+    if a.dtype.kind in "iub" and b.dtype.kind in "iub":
+        a, b = Tensor(a.array.astype("float32")), Tensor(b.array.astype("float32"))
+    return Div()(a, b)
 
 
 def neg(x):

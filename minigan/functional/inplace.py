@@ -102,12 +102,12 @@ def _copy_of(source, x):
 # -- arithmetic -------------------------------------------------------------------------------
 def add_(x, other, *, alpha=1):
     """x += alpha * other, in place."""
-    return in_place(x, "add_", lambda x: add(x, other if alpha == 1 else mul(other, alpha)))
+    return in_place(x, "add_", lambda x: add(x, other if alpha == 1 else other * alpha))
 
 
 def sub_(x, other, *, alpha=1):
     """x -= alpha * other, in place."""
-    return in_place(x, "sub_", lambda x: sub(x, other if alpha == 1 else mul(other, alpha)))
+    return in_place(x, "sub_", lambda x: sub(x, other if alpha == 1 else other * alpha))
 
 
 def mul_(x, other):

@@ -8,8 +8,8 @@ import builtins
 
 from .. import backend
 from ..tensor import Function, Tensor, full, tensor
-from .arithmetic import expand, matmul
-from .elementwise import astype, where
+from .arithmetic import add, div, expand, matmul, mul, neg, sub
+from .elementwise import astype, eq, ge, gt, le, lt, maximum, minimum, ne, where
 from .reductions import _axis_args, _normalize_axes, var
 from .shape import reshape, transpose
 
@@ -235,6 +235,10 @@ def tensor_type(x, dtype=None):
 
 
 METHODS = {
+    "add": lambda x, other, alpha=1: add(x, other if alpha == 1 else other * alpha),
+    "sub": lambda x, other, alpha=1: sub(x, other if alpha == 1 else other * alpha),
+    "mul": mul, "div": div, "neg": neg, "maximum": maximum, "minimum": minimum, "eq": eq,
+    "ne": ne, "gt": gt, "lt": lt, "ge": ge, "le": le,
     "clone": clone, "contiguous": contiguous, "t": t, "view_as": view_as,
     "expand_as": expand_as, "repeat": repeat, "split": split, "chunk": chunk, "norm": norm,
     "std": std, "masked_fill": masked_fill, "mm": mm, "bmm": bmm, "isnan": isnan,
