@@ -14,15 +14,17 @@ from . import functional as F
 from . import data, nn, optim
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .creation import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor,
-                       empty, empty_like, eye, from_numpy, full_like, linspace, normal,
+                       as_tensor, empty, empty_like, eye, from_numpy, full_like, linspace, normal,
                        rand_like, randn_like, randperm)
 from .dtypes import bool, double, float, float32, float64, int, int32, int64, long, uint8
 from .functional import (abs, add, argmax, argmin, bmm, cat, chunk, clamp, clip, clone, cos, div,
-                         eq, exp, flatten, ge, gt, le, log, log_softmax, logsumexp, lt, matmul,
-                         max, maximum, mean, min, minimum, mm, mul, ne, neg, norm, permute, pow,
-                         relu, reshape, sigmoid, sign, sin, softmax, split, sqrt, squeeze, stack,
-                         std, sub, sum, tanh, transpose, unsqueeze, var, where)
-from .functional.tensor_api import all, any, isfinite, isinf, isnan, masked_fill, t
+                         eq, erf, exp, expm1, flatten, ge, gt, le, log, log1p, log_softmax,
+                         logsumexp, lt, matmul, max, maximum, mean, min, minimum, mm, mul, ne, neg,
+                         norm, permute, pow, relu, reshape, sigmoid, sign, sin, softmax, split,
+                         sqrt, squeeze, stack, std, sub, sum, tanh, transpose, unsqueeze, var,
+                         where)
+from .functional.tensor_api import (all, allclose, any, ceil, equal, floor, isfinite, isinf, isnan,
+                                    lerp, masked_fill, outer, round, square, t)
 from .tensor import (Function, Tensor, arange, enable_grad, full, grad, is_grad_enabled,
                      manual_seed, no_grad, ones, ones_like, rand, randint, randn, set_grad_enabled,
                      tensor, zeros, zeros_like)
@@ -36,6 +38,11 @@ concatenate = cat
 def set_default_backend(name):
     """Make `name` ("numpy" or "cupy") the backend of new tensors and modules."""
     backend.set_default(name)
+
+
+def get_default_dtype():
+    """float32, the dtype of new float tensors."""
+    return float32
 
 
 def is_tensor(x):
@@ -54,18 +61,19 @@ def get_default_backend():
 
 
 __all__ = [
-    "abs", "add", "all", "any", "arange", "argmax", "argmin", "backend", "bmm", "bool",
-    "BoolTensor", "ByteTensor", "cat", "chunk", "clamp", "clip", "clone", "concatenate", "cos",
-    "data", "device", "div", "double", "DoubleTensor", "empty", "empty_like", "enable_grad", "eq",
-    "exp", "eye", "F", "flatten", "float", "float32", "float64", "FloatTensor", "from_numpy",
-    "full", "full_like", "Function", "functional", "ge", "get_default_backend", "grad",
-    "gradcheck", "GradcheckError", "gradgradcheck", "gt", "int", "int32", "int64", "IntTensor",
-    "is_grad_enabled", "is_tensor", "isfinite", "isinf", "isnan", "le", "linspace", "log",
-    "log_softmax", "logsumexp", "long", "LongTensor", "lt", "manual_seed", "masked_fill", "matmul",
-    "max", "maximum", "mean", "min", "minimum", "mm", "mul", "ne", "neg", "nn", "no_grad", "norm",
-    "normal", "numel", "ones", "ones_like", "optim", "permute", "pow", "rand", "rand_like",
-    "randint", "randn", "randn_like", "randperm", "relu", "reshape", "set_default_backend",
-    "set_grad_enabled", "sigmoid", "sign", "sin", "Size", "softmax", "split", "sqrt", "squeeze",
-    "stack", "std", "sub", "sum", "t", "tanh", "Tensor", "tensor", "transpose", "uint8",
-    "unsqueeze", "var", "where", "zeros", "zeros_like",
+    "abs", "add", "all", "allclose", "any", "arange", "argmax", "argmin", "as_tensor", "backend",
+    "bmm", "bool", "BoolTensor", "ByteTensor", "cat", "ceil", "chunk", "clamp", "clip", "clone",
+    "concatenate", "cos", "data", "device", "div", "double", "DoubleTensor", "empty", "empty_like",
+    "enable_grad", "eq", "equal", "erf", "exp", "expm1", "eye", "F", "flatten", "float", "float32",
+    "float64", "FloatTensor", "floor", "from_numpy", "full", "full_like", "Function", "functional",
+    "ge", "get_default_backend", "get_default_dtype", "grad", "gradcheck", "GradcheckError",
+    "gradgradcheck", "gt", "int", "int32", "int64", "IntTensor", "is_grad_enabled", "is_tensor",
+    "isfinite", "isinf", "isnan", "le", "lerp", "linspace", "log", "log1p", "log_softmax",
+    "logsumexp", "long", "LongTensor", "lt", "manual_seed", "masked_fill", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "mm", "mul", "ne", "neg", "nn", "no_grad", "norm",
+    "normal", "numel", "ones", "ones_like", "optim", "outer", "permute", "pow", "rand",
+    "rand_like", "randint", "randn", "randn_like", "randperm", "relu", "reshape", "round",
+    "set_default_backend", "set_grad_enabled", "sigmoid", "sign", "sin", "Size", "softmax",
+    "split", "sqrt", "square", "squeeze", "stack", "std", "sub", "sum", "t", "tanh", "Tensor",
+    "tensor", "transpose", "uint8", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]

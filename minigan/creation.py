@@ -69,6 +69,14 @@ def from_numpy(array):
     return Tensor(array)
 
 
+def as_tensor(data, dtype=None, device=None):
+    """`data` as a tensor: the same tensor when it already has that dtype and device."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == _dtype(dtype)) and (
+            device is None or Device(device).backend_name == data.backend):
+        return data
+    return tensor(data, dtype=dtype, backend=None if device is None else _target(device=device).name)
+
+
 def randperm(n, dtype="int64", device=None):
     """A random permutation of 0 .. n-1 from the backend's seeded generator."""
     return Tensor(_target(device=device).permutation(n).astype(_dtype(dtype)))

@@ -39,6 +39,11 @@ _unary("sin", lambda x: x.sin(), lambda x: x.sin(), low=-4.0, high=4.0)
 _unary("cos", lambda x: mg.cos(x), lambda x: x.cos(), low=-4.0, high=4.0)
 _unary("erf", lambda x: x.erf(), lambda x: x.erf(), low=-3.0, high=3.0)
 _unary("erf far out", F.erf, lambda x: torch().erf(x), low=-7.0, high=7.0)
+_unary("log1p", mg.log1p, lambda x: x.log1p(), low=-0.5, high=3.0)
+_unary("expm1", lambda x: x.expm1(), lambda x: x.expm1())
+_unary("square", lambda x: x.square() * x, lambda x: x.square() * x)
+_unary("normalize", lambda x: F.normalize(x.reshape(1, -1), dim=1),
+       lambda x: TF().normalize(x.reshape(1, -1), dim=1))
 _unary("gelu", F.gelu, lambda x: TF().gelu(x), low=-4.0, high=4.0)
 _unary("gelu tanh", lambda x: F.gelu(x, "tanh"), lambda x: TF().gelu(x, approximate="tanh"))
 _unary("silu", F.silu, lambda x: TF().silu(x), low=-5.0, high=5.0)
@@ -118,6 +123,14 @@ def _max_dim(data):
         values, indices = getattr(t, name)(dim, keep)
         return values * values * (1.0 + indices)
     return [x], compute, compute
+
+
+@case("lerp and outer")
+def _lerp_outer(data):
+    seed = data.draw(SEEDS)
+    a, b, w = (random_array((3,), seed + i) for i in range(3))
+    return ([a, b, w], lambda a, b, w: mg.outer(mg.lerp(a, b, w), b) + mg.lerp(a, b, 0.3)[0],
+            lambda a, b, w: torch().outer(torch().lerp(a, b, w), b) + torch().lerp(a, b, 0.3)[0])
 
 
 @case("mm and bmm")

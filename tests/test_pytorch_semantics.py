@@ -521,3 +521,16 @@ def test_integer_and_float_mix_keeps_pytorchs_dtypes():
                          (floats.sub(ints, alpha=0.5), t_floats.sub(t_ints, alpha=0.5))):
         assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
         np.testing.assert_allclose(ours.numpy(), host(theirs))
+
+
+@needs_torch
+def test_rounding_and_comparisons_as_in_torch():
+    values = np.array([-1.5, -0.4, 0.5, 2.5, 2.7])
+    ours, theirs = twin(values)
+    for name in ("floor", "ceil", "round"):
+        np.testing.assert_array_equal(getattr(mg, name)(ours).numpy(),
+                                      host(getattr(torch, name)(theirs)), err_msg=name)
+    assert mg.allclose(ours, ours + 1e-9) and not mg.allclose(ours, ours + 1e-3)
+    assert mg.equal(ours, ours.clone()) and not mg.equal(ours, ours[:2])
+    assert mg.as_tensor(ours) is ours and mg.as_tensor([1, 2]).dtype == "int64"
+    assert mg.get_default_dtype() == mg.float32

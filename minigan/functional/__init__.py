@@ -11,8 +11,8 @@ from .arithmetic import (add, as_tensor, broadcast_to, div, expand, matmul, mul,
                          sum_to)
 from .conv import (col2im, conv2d, conv2d_weight_grad, conv_transpose2d, fold, im2col,
                    unfold)
-from .elementwise import (abs, astype, clamp, clip, cos, eq, exp, ge, gt, le, log, lt, maximum,
-                          minimum, ne, sign, sin, sqrt, to, where)
+from .elementwise import (abs, astype, clamp, clip, cos, eq, exp, expm1, ge, gt, le, log, log1p,
+                          lt, maximum, minimum, ne, sign, sin, sqrt, to, where)
 from .inplace import IN_PLACE_METHODS
 from .layers import avg_pool2d, batch_norm, dropout, embedding, linear, max_pool2d
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
@@ -24,7 +24,7 @@ from .resampling import adaptive_avg_pool2d, dropout2d, interpolate, pad, pixel_
 from .shape import (cat, concatenate, flatten, getitem, permute, reshape, squeeze, stack,
                     transpose, unsqueeze)
 from .tensor_api import METHODS as TENSOR_API_METHODS
-from .tensor_api import bmm, chunk, clone, mm, norm, one_hot, split, std
+from .tensor_api import bmm, chunk, clone, mm, norm, normalize, one_hot, split, std
 
 
 def _reflected(op):
@@ -52,7 +52,8 @@ def _install_tensor_methods():
         "sign": sign, "pow": pow, "matmul": matmul,
         "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
         "log_softmax": log_softmax,
-        "astype": astype, "to": to, "sin": sin, "cos": cos, "erf": erf,
+        "astype": astype, "to": to, "sin": sin, "cos": cos, "erf": erf, "log1p": log1p,
+        "expm1": expm1,
     }
     for name, function in {**operators, **methods, **TENSOR_API_METHODS,
                            **IN_PLACE_METHODS}.items():
@@ -64,7 +65,7 @@ def _install_tensor_methods():
 _install_tensor_methods()
 
 __all__ = [
-    "adaptive_avg_pool2d", "dropout2d", "one_hot", "erf", "gelu", "group_norm", "hardtanh",
+    "adaptive_avg_pool2d", "dropout2d", "expm1", "log1p", "normalize", "one_hot", "erf", "gelu", "group_norm", "hardtanh",
     "instance_norm", "layer_norm", "pixel_shuffle", "prelu", "relu6", "silu", "smooth_l1_loss",
     "abs", "add", "argmax", "argmin", "as_tensor", "astype", "avg_pool2d", "batch_norm",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "broadcast_to", "cat", "chunk",

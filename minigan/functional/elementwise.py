@@ -25,6 +25,24 @@ class Log(Function):
         return gy / self.inputs[0]
 
 
+class Log1p(Function):
+    def forward(self, x):
+        return self.xp.log1p(x)
+
+    def backward(self, gy):
+        # d/dx log(1 + x) = 1 / (1 + x)
+        return gy / (1.0 + self.inputs[0])
+
+
+class Expm1(Function):
+    def forward(self, x):
+        return self.xp.expm1(x)
+
+    def backward(self, gy):
+        # d/dx (e^x - 1) = e^x
+        return gy * self.inputs[0].exp()
+
+
 class Sqrt(Function):
     saves_inputs = False
 
@@ -122,6 +140,16 @@ def exp(x):
 def log(x):
     """Natural logarithm."""
     return Log()(x)
+
+
+def log1p(x):
+    """log(1 + x), accurate for small x."""
+    return Log1p()(x)
+
+
+def expm1(x):
+    """e^x - 1, accurate for small x."""
+    return Expm1()(x)
 
 
 def sqrt(x):

@@ -159,6 +159,48 @@ def all(x, dim=None, keepdim=False):  # noqa: A001
     return Tensor(backend.of(x.array).xp.asarray(x.array.all(axis=dim, keepdims=keepdim)))
 
 
+def square(x):
+    """x * x."""
+    return x * x
+
+
+def lerp(start, end, weight):
+    """start + weight (end - start)."""
+    return start + weight * (end - start)
+
+
+def outer(a, b):
+    """The outer product of two vectors: (n,) and (m,) -> (n, m)."""
+    return a.reshape(-1, 1) * b.reshape(1, -1)
+
+
+def normalize(x, p=2.0, dim=1, eps=1e-12):
+    """x divided by its p-norm along `dim` (at least eps), as PyTorch's F.normalize."""
+    return x / maximum(norm(x, p, dim, keepdim=True), eps)
+
+
+def _rounding(name):
+    def rounded(x):
+        return Tensor(getattr(backend.of(x.array).xp, name)(x.array))
+    rounded.__name__ = name
+    rounded.__doc__ = f"{name} of each element, outside the graph (its gradient is 0)."
+    return rounded
+
+
+floor, ceil, round = _rounding("floor"), _rounding("ceil"), _rounding("round")  # noqa: A001
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """True when |a - b| <= atol + rtol |b| everywhere (a Python bool)."""
+    xp = backend.of(a.array).xp
+    return bool(xp.allclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(a, b):
+    """True when a and b have the same shape and elements (a Python bool)."""
+    return tuple(a.shape) == tuple(b.shape) and bool((a.array == b.array).all())
+
+
 def masked_fill(x, mask, value):
     """x with `value` where `mask` is true."""
     return where(mask, value, x)
@@ -242,7 +284,8 @@ METHODS = {
     "clone": clone, "contiguous": contiguous, "t": t, "view_as": view_as,
     "expand_as": expand_as, "repeat": repeat, "split": split, "chunk": chunk, "norm": norm,
     "std": std, "masked_fill": masked_fill, "mm": mm, "bmm": bmm, "isnan": isnan,
-    "isinf": isinf, "new_full": new_full, "new_zeros": new_zeros, "new_ones": new_ones,
+    "isinf": isinf, "square": square, "lerp": lerp, "outer": outer, "floor": floor,
+    "ceil": ceil, "round": round, "allclose": allclose, "equal": equal, "new_full": new_full, "new_zeros": new_zeros, "new_ones": new_ones,
     "new_empty": new_zeros, "new_tensor": new_tensor, "isfinite": isfinite, "any": any, "all": all, "type": tensor_type, "half": half,
     "type_as": lambda x, other: convert(x, other.dtype),
     "float": lambda x: convert(x, "float32"), "double": lambda x: convert(x, "float64"),
