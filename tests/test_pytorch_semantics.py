@@ -534,3 +534,61 @@ def test_rounding_and_comparisons_as_in_torch():
     assert mg.equal(ours, ours.clone()) and not mg.equal(ours, ours[:2])
     assert mg.as_tensor(ours) is ours and mg.as_tensor([1, 2]).dtype == "int64"
     assert mg.get_default_dtype() == mg.float32
+
+
+def _wgan_gp_steps(lib, grad_fn, initial, arrays):
+    """Two steps of a WGAN-GP written in PyTorch's idioms, run by torch or by minigan."""
+    nn = lib.nn
+    G = nn.Sequential(nn.Linear(4, 8), nn.LeakyReLU(0.2, inplace=True), nn.Linear(8, 2),
+                      nn.Tanh()).double()
+    D = nn.Sequential(nn.Linear(2, 8), nn.ReLU(True), nn.Linear(8, 1)).double()
+    G.load_state_dict({k: lib.tensor(v) for k, v in initial["G"].items()})
+    D.load_state_dict({k: lib.tensor(v) for k, v in initial["D"].items()})
+
+    def weights_init(m):
+        if type(m).__name__.find("Linear") != -1:
+            m.bias.data.fill_(0.01)
+    G.apply(weights_init)
+    optimizer_d = lib.optim.RMSprop(D.parameters(), lr=0.01)
+    real, z, alpha = (lib.tensor(a) for a in arrays)
+    losses = []
+    for _ in range(2):
+        for p in D.parameters():
+            p.data.clamp_(-0.5, 0.5)
+        optimizer_d.zero_grad()
+        fake = G(z).detach()
+        mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+        d_mixed = D(mixed)
+        (slopes,) = grad_fn(d_mixed, mixed, lib.ones_like(d_mixed), create_graph=True)
+        penalty = ((slopes.view(slopes.size(0), -1).norm(2, dim=1) - 1) ** 2).mean()
+        loss_d = -D(real).mean() + D(fake).mean() + 10 * penalty
+        loss_d.backward()
+        optimizer_d.step()
+        G.zero_grad()
+        loss_g = -lib.mean(D(G(z)))
+        loss_g.backward()
+        with lib.no_grad():
+            for p in G.parameters():
+                p -= 0.05 * p.grad
+        best = D(G(z)).max(0)
+        losses.append((loss_d.item(), loss_g.item(), best.values.item(), best.indices.item()))
+    return losses, {k: v.detach().numpy() for k, v in G.state_dict().items()}
+
+
+@needs_torch
+def test_a_pytorch_style_wgan_gp_loop_matches_torch_step_for_step():
+    rng = np.random.default_rng(7)
+    torch.manual_seed(0)
+    initial = {name: {k: v.detach().double().numpy() for k, v in module.state_dict().items()}
+               for name, module in (("G", torch.nn.Sequential(torch.nn.Linear(4, 8),
+                                                              torch.nn.LeakyReLU(),
+                                                              torch.nn.Linear(8, 2))),
+                                    ("D", torch.nn.Sequential(torch.nn.Linear(2, 8),
+                                                              torch.nn.ReLU(),
+                                                              torch.nn.Linear(8, 1))))}
+    arrays = [rng.standard_normal((6, 2)), rng.standard_normal((6, 4)), rng.uniform(size=(6, 1))]
+    ours = _wgan_gp_steps(mg, mg.grad, initial, arrays)
+    theirs = _wgan_gp_steps(torch, torch.autograd.grad, initial, arrays)
+    np.testing.assert_allclose(np.array(ours[0]), np.array(theirs[0]), rtol=1e-10)
+    for key in theirs[1]:
+        np.testing.assert_allclose(ours[1][key], theirs[1][key], rtol=1e-10, err_msg=key)
