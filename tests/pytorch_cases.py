@@ -133,6 +133,25 @@ def _lerp_outer(data):
             lambda a, b, w: torch().outer(torch().lerp(a, b, w), b) + torch().lerp(a, b, 0.3)[0])
 
 
+@case("gather, index_select and scatter")
+def _gather(data):
+    seed = data.draw(SEEDS)
+    x, src = random_array((3, 4), seed), random_array((2, 4), seed + 1)
+    rng = np.random.default_rng(seed)
+    dim = data.draw(st.sampled_from([0, 1]))
+    index = rng.integers(0, 3 if dim == 0 else 4, size=(2, 3))
+    unique = np.stack([rng.permutation(3)[:2] for _ in range(4)], axis=1)  # (2, 4), per column
+
+    def compute(lib):
+        def f(x, src):
+            index_t, unique_t = lib.tensor(index), lib.tensor(unique)
+            columns = x.index_select(1, lib.tensor([3, 0, 3]))
+            picked = (x.gather(dim, index_t) ** 2).sum() * columns
+            return picked.sum() + (x * 1.0).scatter(0, unique_t, src) * x
+        return f
+    return [x, src], compute(mg), compute(torch())
+
+
 @case("mm and bmm")
 def _mm_bmm(data):
     seed = data.draw(SEEDS)

@@ -454,6 +454,9 @@ LOSSES = [
     ("CrossEntropyLoss sum", lambda m: m.CrossEntropyLoss(reduction="sum"), "classes"),
     ("NLLLoss", lambda m: m.NLLLoss(), "log-probabilities"),
     ("MSELoss size_average=False", lambda m: m.MSELoss(size_average=False), "regression"),
+    ("CrossEntropyLoss ignore_index", lambda m: m.CrossEntropyLoss(ignore_index=1), "classes"),
+    ("NLLLoss ignore_index none", lambda m: m.NLLLoss(ignore_index=0, reduction="none"),
+     "log-probabilities"),
 ]
 
 

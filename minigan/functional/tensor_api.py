@@ -159,6 +159,40 @@ def all(x, dim=None, keepdim=False):  # noqa: A001
     return Tensor(backend.of(x.array).xp.asarray(x.array.all(axis=dim, keepdims=keepdim)))
 
 
+def _along(x, dim, index):
+    """The index tuple that reads index[i, j, ...] along `dim` and position (i, j, ...) on the
+    other axes: PyTorch's gather/scatter addressing."""
+    xp = backend.of(x.array).xp
+    positions = index.array if isinstance(index, Tensor) else xp.asarray(index)
+    if positions.ndim != x.ndim:
+        raise ValueError(f"gather/scatter: index of shape {positions.shape} needs as many axes "
+                         f"as the tensor of shape {x.shape}")
+    dim %= x.ndim
+    return tuple(positions if axis == dim else
+                 xp.arange(n).reshape((-1,) + (1,) * (positions.ndim - 1 - axis))
+                 for axis, n in enumerate(positions.shape))
+
+
+def gather(x, dim, index):
+    """out[i][j] = x[index[i][j]][j] (dim 0) or x[i][index[i][j]] (dim 1), and so on."""
+    return x[_along(x, dim, index)]
+
+
+def scatter_(x, dim, index, src=None, value=None):
+    """x[index[i][j]][j] = src[i][j] (dim 0), in place; `value` (or a number src) for all."""
+    src = value if src is None else src
+    positions = _along(x, dim, index)
+    if isinstance(src, Tensor):
+        src = src[tuple(slice(0, n) for n in positions[dim % x.ndim].shape)]
+    x[positions] = src
+    return x
+
+
+def index_select(x, dim, index):
+    """The slices of x at `index` (1-d integers) along `dim`."""
+    return x[(slice(None),) * (dim % x.ndim) + (index,)]
+
+
 def square(x):
     """x * x."""
     return x * x
@@ -284,7 +318,9 @@ METHODS = {
     "clone": clone, "contiguous": contiguous, "t": t, "view_as": view_as,
     "expand_as": expand_as, "repeat": repeat, "split": split, "chunk": chunk, "norm": norm,
     "std": std, "masked_fill": masked_fill, "mm": mm, "bmm": bmm, "isnan": isnan,
-    "isinf": isinf, "square": square, "lerp": lerp, "outer": outer, "floor": floor,
+    "isinf": isinf, "gather": gather, "scatter_": scatter_, "index_select": index_select,
+    "scatter": lambda x, *args, **kwargs: scatter_(clone(x), *args, **kwargs),
+    "square": square, "lerp": lerp, "outer": outer, "floor": floor,
     "ceil": ceil, "round": round, "allclose": allclose, "equal": equal, "new_full": new_full, "new_zeros": new_zeros, "new_ones": new_ones,
     "new_empty": new_zeros, "new_tensor": new_tensor, "isfinite": isfinite, "any": any, "all": all, "type": tensor_type, "half": half,
     "type_as": lambda x, other: convert(x, other.dtype),

@@ -86,7 +86,7 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
 
     def forward(self, input, target):  # noqa: A002
-        return F.nll_loss(input, target, self.weight, reduction=self.reduction)
+        return F.nll_loss(input, target, self.weight, self.reduction, self.ignore_index)
 
 
 class CrossEntropyLoss(NLLLoss):
@@ -100,4 +100,4 @@ class CrossEntropyLoss(NLLLoss):
                                       "minigan; smooth the targets yourself")
 
     def forward(self, input, target):  # noqa: A002
-        return F.cross_entropy(input, target, self.weight, reduction=self.reduction)
+        return F.cross_entropy(input, target, self.weight, self.reduction, self.ignore_index)
