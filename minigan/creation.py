@@ -74,7 +74,8 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, Tensor) and (dtype is None or data.dtype == _dtype(dtype)) and (
             device is None or Device(device).backend_name == data.backend):
         return data
-    return tensor(data, dtype=dtype, backend=None if device is None else _target(device=device).name)
+    backend_name = None if device is None else _target(device=device).name
+    return tensor(data, dtype=dtype, backend=backend_name)
 
 
 def randperm(n, dtype="int64", device=None):

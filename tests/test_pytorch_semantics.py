@@ -315,7 +315,8 @@ def test_tensor_methods_match_torch():
     pairs = [
         (ours.clone(), theirs.clone()), (ours.contiguous(), theirs.contiguous()),
         (ours.t(), theirs.t()), (ours.repeat(2, 1, 2), theirs.repeat(2, 1, 2)),
-        (ours.view(4, 3), theirs.view(4, 3)), (ours[:1].expand_as(ours), theirs[:1].expand_as(theirs)),
+        (ours.view(4, 3), theirs.view(4, 3)),
+        (ours[:1].expand_as(ours), theirs[:1].expand_as(theirs)),
         (ours.view_as(ours.t()), theirs.view_as(theirs.t())),
         (ours.norm(), theirs.norm()), (ours.norm(1, dim=1), theirs.norm(1, dim=1)),
         (ours.std(), theirs.std()), (ours.std(0, keepdim=True), theirs.std(0, keepdim=True)),

@@ -65,16 +65,16 @@ def _install_tensor_methods():
 _install_tensor_methods()
 
 __all__ = [
-    "adaptive_avg_pool2d", "dropout2d", "expm1", "log1p", "normalize", "one_hot", "erf", "gelu", "group_norm", "hardtanh",
-    "instance_norm", "layer_norm", "pixel_shuffle", "prelu", "relu6", "silu", "smooth_l1_loss",
-    "abs", "add", "argmax", "argmin", "as_tensor", "astype", "avg_pool2d", "batch_norm",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "broadcast_to", "cat", "chunk",
-    "clamp", "clip", "clone", "col2im", "concatenate", "conv2d", "conv2d_weight_grad",
-    "conv_transpose2d", "cos", "cross_entropy", "div", "dropout", "elu", "embedding", "eq", "exp", "expand", "flatten",
-    "fold", "ge", "getitem", "gt", "im2col", "interpolate", "l1_loss", "le", "leaky_relu",
-    "linear", "log", "log_sigmoid", "log_softmax", "logsigmoid", "logsumexp", "lt", "matmul",
-    "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mse_loss", "mul", "ne", "neg",
-    "nll_loss", "norm", "sin", "split", "std", "mm", "bmm", "pad", "permute", "pow", "relu", "reshape", "sigmoid", "sign", "softmax",
-    "softplus", "sqrt", "squeeze", "stack", "sub", "sum", "sum_to", "tanh", "to", "transpose",
-    "unfold", "unsqueeze", "var", "where",
+    "abs", "adaptive_avg_pool2d", "add", "argmax", "argmin", "as_tensor", "astype", "avg_pool2d",
+    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "bmm", "broadcast_to",
+    "cat", "chunk", "clamp", "clip", "clone", "col2im", "concatenate", "conv2d", "conv2d_weight_grad",
+    "conv_transpose2d", "cos", "cross_entropy", "div", "dropout", "dropout2d", "elu", "embedding",
+    "eq", "erf", "exp", "expand", "expm1", "flatten", "fold", "ge", "gelu", "getitem", "group_norm",
+    "gt", "hardtanh", "im2col", "instance_norm", "interpolate", "l1_loss", "layer_norm", "le",
+    "leaky_relu", "linear", "log", "log1p", "log_sigmoid", "log_softmax", "logsigmoid", "logsumexp",
+    "lt", "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mm", "mse_loss", "mul",
+    "ne", "neg", "nll_loss", "norm", "normalize", "one_hot", "pad", "permute", "pixel_shuffle", "pow",
+    "prelu", "relu", "relu6", "reshape", "sigmoid", "sign", "silu", "sin", "smooth_l1_loss",
+    "softmax", "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "sum_to", "tanh",
+    "to", "transpose", "unfold", "unsqueeze", "var", "where",
 ]
