@@ -18,7 +18,7 @@ import weakref
 
 from . import backend as backends
 from .tensor_methods import (TensorMethods, check_output_version, check_saved_inputs,
-                             record_versions)
+                             record_versions, share_view_versions)
 
 _grad_enabled = True
 _HOST_SCALAR = backends.host_module().generic  # NumPy reductions return scalars, not 0-d arrays
@@ -240,6 +240,7 @@ class Function:
             outputs = (outputs,)
         results = tuple(Tensor(backend.xp.asarray(y) if isinstance(y, _HOST_SCALAR) else y)
                         for y in outputs)
+        share_view_versions(inputs, results)
         if _grad_enabled and any(x.requires_grad for x in inputs):
             record_versions(self, inputs)
             self.generation = max(x.generation for x in inputs)

@@ -4,7 +4,7 @@ counter's checks, which the autograd core calls. Kept apart so that the core sta
 needs no op, only the backend.
 
 The version counter: every storage has one (a one-element list shared by the Tensors on it:
-`detach()`, `.data`), and each in-place write adds 1. A recorded op notes its inputs' versions;
+`detach()`, `.data`, views made by ops), and each in-place write adds 1. A recorded op notes its inputs' versions;
 before its backward runs, an input it reads (`saves_inputs`) or its output (read through
 `Function.output`) must still be at that version, else backward raises, naming the op, instead
 of computing a gradient from overwritten values.
@@ -156,6 +156,23 @@ class TensorMethods:
 
 
 # -- the version counter's checks (called by tensor.Function) --------------------------------
+def storage(array):
+    """The array that owns `array`'s memory (itself, or the base of a view)."""
+    return array if array.base is None else array.base
+
+
+def share_view_versions(inputs, results):
+    """A result that is a view of an input (reshape, x[0], transpose) shares its counter: a
+    write through either is a write to both, as in PyTorch."""
+    for result in results:
+        if result.array.base is not None:
+            owner = storage(result.array)
+            for x in inputs:
+                if storage(x.array) is owner:
+                    result._version_counter = x._version_counter
+                    break
+
+
 def record_versions(function, inputs):
     """Note the inputs' versions when `function` is recorded, and that they were read."""
     function.input_versions = [x._version_counter[0] for x in inputs]

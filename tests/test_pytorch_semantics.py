@@ -596,3 +596,20 @@ def test_a_pytorch_style_wgan_gp_loop_matches_torch_step_for_step():
     np.testing.assert_allclose(np.array(ours[0]), np.array(theirs[0]), rtol=1e-10)
     for key in theirs[1]:
         np.testing.assert_allclose(ours[1][key], theirs[1][key], rtol=1e-10, err_msg=key)
+
+
+def test_views_share_storage_and_version_with_their_base():
+    x = mg.zeros(3, 4)
+    x[0].fill_(1.0)  # a basic slice is a view, as in PyTorch
+    x.view(-1)[-1:].add_(5.0)
+    assert x.numpy()[0].tolist() == [1.0] * 4 and x.numpy()[2, 3] == 5.0
+    assert x._version == 2 and x.t()._version == 2
+    w = mg.ones(3, 4, requires_grad=True)
+    loss = (w * x).sum()
+    with mg.no_grad():
+        x.view(12)[0].mul_(3)  # writes x through a view of a view
+    with pytest.raises(RuntimeError, match=r"<Mul> \(its input 1\)"):
+        loss.backward()
+    h = w * 2.0
+    with pytest.raises(RuntimeError, match="on a view of another tensor"):
+        h[0].mul_(3)

@@ -16,6 +16,7 @@ import weakref
 
 from .. import backend
 from ..tensor import Tensor, is_grad_enabled
+from ..tensor_methods import storage
 from .arithmetic import add, as_tensor, broadcast_to, div, mul, pow, sub
 from .elementwise import astype, clip, where
 from .shape import GetItemGrad, _index_arrays
@@ -30,11 +31,21 @@ def _check_writable(x, name):
                            "on p.data) if you mean to change the parameter's values")
 
 
-def _check_unread(x, name, uses):
+def _check_recordable(x, name, uses):
+    """An in-place op that enters the graph: x must be unread, and not a view of another
+    tensor (whose graph would not learn of the write)."""
     if uses:
         raise RuntimeError(f"{name} on a tensor that {uses} recorded op(s) already read: "
                            "minigan records an in-place op only on a tensor no op has used "
                            "yet; write `x = x + ...` (out of place) instead")
+    creator = x.creator
+    viewed = x.array.base is not None and (creator is None or not creator.saves_inputs and any(
+        storage(t.array) is storage(x.array) for t in creator.inputs))
+    if viewed:
+        raise RuntimeError(f"{name} on a view of another tensor (a slice, reshape or transpose) "
+                           "while the graph is recorded: minigan does not record writes "
+                           "through views; write `x = x + ...` (out of place), or write into "
+                           "the whole tensor")
 
 
 def in_place(x, name, compute):
@@ -51,7 +62,7 @@ def in_place(x, name, compute):
                            f"output type {x.dtype}; convert the tensor first (x = x.float())")
     in_graph = result.creator is not None or (x.requires_grad and is_grad_enabled())
     if in_graph:
-        _check_unread(x, name, uses_before)
+        _check_recordable(x, name, uses_before)
     old = Tensor(x.array.copy(), requires_grad=x.requires_grad) if in_graph else None
     x.array[...] = result.array
     x._version_counter[0] += 1

@@ -132,6 +132,8 @@ class GetItem(Function):
         self.index = index
 
     def forward(self, x):
+        if _is_basic(self.index) and Ellipsis not in self.index:
+            return x[self.index + (Ellipsis,)]  # a view even of one element, as in PyTorch
         return x[self.index]
 
     def backward(self, gy):
