@@ -19,8 +19,6 @@ def as_tensor(value, like):
         return value
     if isinstance(value, (bool, int, float)):
         dtype = backends.host_module().result_type(like.dtype, value)
-        if like.dtype.kind in "iub" and isinstance(value, float):
-            dtype = "float32"  # PyTorch: an integer tensor times 0.5 is float32
         return Tensor(backends.of(like.array).xp.asarray(value, dtype=dtype))
     try:
         backends.of(value)
@@ -31,8 +29,8 @@ def as_tensor(value, like):
 
 def _operands(a, b):
     a, b = (a, as_tensor(b, a)) if isinstance(a, Tensor) else (as_tensor(a, b), b)
-    if a.dtype.kind == "f" and b.dtype.kind in "iub":  # PyTorch: float tensor with integer
-        return a, Tensor(b.array.astype(a.dtype))      # tensor keeps the float's dtype
+    if a.dtype.kind == "f" and b.dtype.kind in "iub":  # a float tensor with an integer one
+        return a, Tensor(b.array.astype(a.dtype))      # keeps the float's dtype (PyTorch's rule)
     if b.dtype.kind == "f" and a.dtype.kind in "iub":
         return Tensor(a.array.astype(b.dtype)), b
     return a, b
@@ -194,11 +192,8 @@ def mul(a, b):
 
 
 def div(a, b):
-    """a / b, broadcasting (true division: integers give float32, as in PyTorch)."""
-    a, b = _operands(a, b)
-    if a.dtype.kind in "iub" and b.dtype.kind in "iub":
-        a, b = Tensor(a.array.astype("float32")), Tensor(b.array.astype("float32"))
-    return Div()(a, b)
+    """a / b, broadcasting."""
+    return Div()(*_operands(a, b))
 
 
 def neg(x):
