@@ -522,7 +522,7 @@ def test_a_float_tensor_with_an_integer_tensor_keeps_the_float_dtype():
     for ours, theirs in ((floats * ints, t_floats * t_ints), (ints - floats, t_ints - t_floats),
                          (floats.pow(ints), t_floats.pow(t_ints)),
                          (ints.add(1, alpha=2), t_ints.add(1, alpha=2)),
-                         (floats.sub(ints, alpha=0.5), t_floats.sub(t_ints, alpha=0.5))):
+                         (floats.sub(ints, alpha=2), t_floats.sub(t_ints, alpha=2))):
         assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
         np.testing.assert_allclose(ours.numpy(), host(theirs))
 
