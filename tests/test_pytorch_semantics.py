@@ -87,6 +87,11 @@ def test_tensor_arguments_alpha_copy_masked_fill_and_setitem_match_torch():
     ours[ours < 0] = 0.5
     theirs[theirs < 0] = 0.5
     np.testing.assert_allclose(ours.numpy(), host(theirs))
+    ours.lerp_(mg.tensor(row), 0.25).addcmul_(ours, ours, value=0.5)
+    theirs.lerp_(torch.tensor(row), 0.25).addcmul_(theirs, theirs, value=0.5)
+    ours.addcdiv_(mg.tensor(row), ours.abs() + 1, value=-2)
+    theirs.addcdiv_(torch.tensor(row), theirs.abs() + 1, value=-2)
+    np.testing.assert_allclose(ours.numpy(), host(theirs))
     target = mg.zeros(2, 3, dtype="float32")
     target.copy_(mg.tensor(row))  # broadcast and cast to the target's dtype
     assert target.dtype == "float32" and np.allclose(target.numpy(), [row, row])

@@ -20,7 +20,7 @@ from ..tensor_methods import storage
 from .arithmetic import add, as_tensor, broadcast_to, div, mul, pow, sub
 from .elementwise import astype, clip, where
 from .shape import GetItemGrad, _index_arrays
-from .tensor_api import Copy
+from .tensor_api import Copy, lerp
 
 LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
 
@@ -141,6 +141,21 @@ def clamp_(x, min=None, max=None):  # noqa: A002
     return in_place(x, "clamp_", lambda x: clip(x, min, max))
 
 
+def lerp_(x, end, weight):
+    """x += weight (end - x), in place (moving averages: ema.lerp_(p, 1 - decay))."""
+    return in_place(x, "lerp_", lambda x: lerp(x, end, weight))
+
+
+def addcmul_(x, tensor1, tensor2, *, value=1):
+    """x += value * tensor1 * tensor2, in place."""
+    return in_place(x, "addcmul_", lambda x: x + value * tensor1 * tensor2)
+
+
+def addcdiv_(x, tensor1, tensor2, *, value=1):
+    """x += value * tensor1 / tensor2, in place."""
+    return in_place(x, "addcdiv_", lambda x: x + value * tensor1 / tensor2)
+
+
 def neg_(x):
     return in_place(x, "neg_", lambda x: -x)
 
@@ -229,7 +244,7 @@ def _augmented(op_):
 
 IN_PLACE_METHODS = {
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "pow_": pow_, "clamp_": clamp_,
-    "clip_": clamp_, "neg_": neg_, "fill_": fill_, "zero_": zero_, "normal_": normal_,
+    "clip_": clamp_, "neg_": neg_, "lerp_": lerp_, "addcmul_": addcmul_, "addcdiv_": addcdiv_, "fill_": fill_, "zero_": zero_, "normal_": normal_,
     "uniform_": uniform_, "copy_": copy_, "masked_fill_": masked_fill_, "detach_": detach_,
     "__setitem__": setitem, "__iadd__": _augmented(add_), "__isub__": _augmented(sub_),
     "__imul__": _augmented(mul_), "__itruediv__": _augmented(div_),
