@@ -23,9 +23,9 @@ from .functional import (abs, add, argmax, argmin, bmm, cat, chunk, clamp, clip,
                          norm, permute, pow, relu, reshape, sigmoid, sign, sin, softmax, split,
                          sqrt, squeeze, stack, std, sub, sum, tanh, transpose, unsqueeze, var,
                          where)
-from .functional.tensor_api import (all, allclose, any, ceil, equal, floor, gather, index_select,
-                                    isfinite, isinf, isnan, lerp, masked_fill, outer, round, square,
-                                    t)
+from .functional.tensor_api import (all, allclose, any, ceil, equal, flip, floor, gather,
+                                    index_select, isfinite, isinf, isnan, lerp, masked_fill, outer,
+                                    round, square, t)
 from .tensor import (Function, Tensor, arange, enable_grad, full, grad, is_grad_enabled,
                      manual_seed, no_grad, ones, ones_like, rand, randint, randn, set_grad_enabled,
                      tensor, zeros, zeros_like)
@@ -65,9 +65,9 @@ __all__ = [
     "abs", "add", "all", "allclose", "any", "arange", "argmax", "argmin", "as_tensor", "backend",
     "bmm", "bool", "BoolTensor", "ByteTensor", "cat", "ceil", "chunk", "clamp", "clip", "clone",
     "concatenate", "cos", "data", "device", "div", "double", "DoubleTensor", "empty", "empty_like",
-    "enable_grad", "eq", "equal", "erf", "exp", "expm1", "eye", "F", "flatten", "float", "float32",
-    "float64", "FloatTensor", "floor", "from_numpy", "full", "full_like", "Function", "functional",
-    "gather", "ge", "get_default_backend", "get_default_dtype", "grad", "gradcheck",
+    "enable_grad", "eq", "equal", "erf", "exp", "expm1", "eye", "F", "flatten", "flip", "float",
+    "float32", "float64", "FloatTensor", "floor", "from_numpy", "full", "full_like", "Function",
+    "functional", "gather", "ge", "get_default_backend", "get_default_dtype", "grad", "gradcheck",
     "GradcheckError", "gradgradcheck", "gt", "index_select", "int", "int32", "int64", "IntTensor",
     "is_grad_enabled", "is_tensor", "isfinite", "isinf", "isnan", "le", "lerp", "linspace", "log",
     "log1p", "log_softmax", "logsumexp", "long", "LongTensor", "lt", "manual_seed", "masked_fill",

@@ -88,7 +88,7 @@ def _shape_methods(data):
     a, b = random_array((2, 3), seed), random_array((3, 2), seed + 1)
 
     def compute(a, b):
-        return a.clone().t() * b + a.view_as(b) ** 2 + b[:1].expand_as(b)
+        return a.clone().t() * b + a.view_as(b) ** 2 + b[:1].expand_as(b) * b.flip((0, 1))
     return [a, b], compute, compute
 
 

@@ -45,6 +45,13 @@ def t(x):
     return transpose(x) if x.ndim == 2 else x
 
 
+def flip(x, dims):
+    """x with the order of its elements reversed along `dims` (an int or a tuple)."""
+    dims = {d % x.ndim for d in ((dims,) if isinstance(dims, int) else dims)}
+    return x[tuple(slice(None, None, -1) if axis in dims else slice(None)
+                   for axis in range(x.ndim))]
+
+
 def view_as(x, other):
     """x reshaped to other's shape."""
     return reshape(x, other.shape)
@@ -315,7 +322,7 @@ METHODS = {
     "sub": lambda x, other, alpha=1: sub(x, other if alpha == 1 else other * alpha),
     "mul": mul, "div": div, "neg": neg, "maximum": maximum, "minimum": minimum, "eq": eq,
     "ne": ne, "gt": gt, "lt": lt, "ge": ge, "le": le,
-    "clone": clone, "contiguous": contiguous, "t": t, "view_as": view_as,
+    "clone": clone, "contiguous": contiguous, "t": t, "flip": flip, "view_as": view_as,
     "expand_as": expand_as, "repeat": repeat, "split": split, "chunk": chunk, "norm": norm,
     "std": std, "masked_fill": masked_fill, "mm": mm, "bmm": bmm, "square": square,
     "lerp": lerp, "outer": outer, "gather": gather, "scatter_": scatter_,
