@@ -8,14 +8,14 @@ backpropagation trains a GAN, and to train one.
     (3,)
 """
 
-from . import backend
+from . import backend  # first: it sets OpenBLAS's options before NumPy loads
 from . import functional
 from . import functional as F
 from . import data, nn, optim
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .creation import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor,
-                       as_tensor, empty, empty_like, eye, from_numpy, full_like, linspace, normal,
-                       rand_like, randn_like, randperm)
+                       arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+                       linspace, manual_seed, normal, ones, ones_like, rand, rand_like, randint,
+                       randn, randn_like, randperm, tensor, zeros, zeros_like)
 from .dtypes import bool, double, float, float32, float64, int, int32, int64, long, uint8
 from .functional import (abs, add, argmax, argmin, bmm, cat, chunk, clamp, clip, clone, cos, div,
                          eq, erf, exp, expm1, flatten, ge, gt, le, log, log1p, log_softmax,
@@ -26,9 +26,9 @@ from .functional import (abs, add, argmax, argmin, bmm, cat, chunk, clamp, clip,
 from .functional.tensor_api import (all, allclose, any, ceil, equal, flip, floor, gather,
                                     index_select, isfinite, isinf, isnan, lerp, masked_fill, outer,
                                     round, square, t)
-from .tensor import (Function, Tensor, arange, enable_grad, full, grad, is_grad_enabled,
-                     manual_seed, no_grad, ones, ones_like, rand, randint, randn, set_grad_enabled,
-                     tensor, zeros, zeros_like)
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .tensor import (Function, Tensor, enable_grad, grad, is_grad_enabled, no_grad,
+                     set_grad_enabled)
 from .tensor_methods import Size, device
 
 __version__ = "0.1.0"
@@ -41,11 +41,6 @@ def set_default_backend(name):
     backend.set_default(name)
 
 
-def get_default_dtype():
-    """float32, the dtype of new float tensors."""
-    return float32
-
-
 def is_tensor(x):
     """True for a minigan Tensor (Parameters included)."""
     return isinstance(x, Tensor)
@@ -54,6 +49,11 @@ def is_tensor(x):
 def numel(x):
     """The number of elements of x."""
     return x.numel()
+
+
+def get_default_dtype():
+    """float32, the dtype of new float tensors."""
+    return float32
 
 
 def get_default_backend():

@@ -1,15 +1,14 @@
 """dtype names, PyTorch's: `minigan.float32`, `minigan.long`, ... They are NumPy dtypes, so
 `x.dtype == minigan.float32` and `x.dtype == "float32"` both hold."""
 
-from . import backend
+import numpy as np
 
-_dtype = backend.host_module().dtype
-float32 = _dtype("float32")
-float64 = _dtype("float64")
-int64 = _dtype("int64")
-int32 = _dtype("int32")
-uint8 = _dtype("uint8")
-bool_ = _dtype("bool")
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+int64 = np.dtype("int64")
+int32 = np.dtype("int32")
+uint8 = np.dtype("uint8")
+bool_ = np.dtype("bool")
 
 # PyTorch's other names for the same dtypes
 float = float32  # noqa: A001

@@ -161,16 +161,15 @@ def storage(array):
     return array if array.base is None else array.base
 
 
-def share_view_versions(inputs, results):
-    """A result that is a view of an input (reshape, x[0], transpose) shares its counter: a
+def share_view_versions(inputs, output):
+    """An output that is a view of an input (reshape, x[0], transpose) shares its counter: a
     write through either is a write to both, as in PyTorch."""
-    for result in results:
-        if result.array.base is not None:
-            owner = storage(result.array)
-            for x in inputs:
-                if storage(x.array) is owner:
-                    result._version_counter = x._version_counter
-                    break
+    if output.array.base is not None:
+        owner = storage(output.array)
+        for x in inputs:
+            if storage(x.array) is owner:
+                output._version_counter = x._version_counter
+                return
 
 
 def record_versions(function, inputs):

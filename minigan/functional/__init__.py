@@ -9,16 +9,16 @@ from .activations import (elu, leaky_relu, log_sigmoid, log_softmax, logsigmoid,
                           softmax, softplus, tanh)
 from .arithmetic import (add, as_tensor, broadcast_to, div, expand, matmul, mul, neg, pow, sub,
                          sum_to)
-from .conv import (col2im, conv2d, conv2d_weight_grad, conv_transpose2d, fold, im2col,
-                   unfold)
+from .conv import conv2d, conv2d_weight_grad, conv_transpose2d
 from .elementwise import (abs, astype, clamp, clip, cos, eq, exp, expm1, ge, gt, le, log, log1p,
                           lt, maximum, minimum, ne, sign, sin, sqrt, to, where)
 from .inplace import IN_PLACE_METHODS
-from .layers import avg_pool2d, batch_norm, dropout, embedding, linear, max_pool2d
+from .layers import avg_pool2d, dropout, embedding, linear, max_pool2d
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 from .more_activations import erf, gelu, hardtanh, prelu, relu6, silu
-from .normalization import group_norm, instance_norm, layer_norm
+from .normalization import batch_norm, group_norm, instance_norm, layer_norm
+from .patches import col2im, fold, im2col, unfold
 from .reductions import argmax, argmin, logsumexp, max, mean, min, sum, var
 from .resampling import adaptive_avg_pool2d, dropout2d, interpolate, pad, pixel_shuffle
 from .shape import (cat, concatenate, flatten, getitem, permute, reshape, squeeze, stack,
@@ -66,15 +66,16 @@ _install_tensor_methods()
 
 __all__ = [
     "abs", "adaptive_avg_pool2d", "add", "argmax", "argmin", "as_tensor", "astype", "avg_pool2d",
-    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "bmm", "broadcast_to",
-    "cat", "chunk", "clamp", "clip", "clone", "col2im", "concatenate", "conv2d", "conv2d_weight_grad",
-    "conv_transpose2d", "cos", "cross_entropy", "div", "dropout", "dropout2d", "elu", "embedding",
-    "eq", "erf", "exp", "expand", "expm1", "flatten", "fold", "ge", "gelu", "getitem", "group_norm",
-    "gt", "hardtanh", "im2col", "instance_norm", "interpolate", "l1_loss", "layer_norm", "le",
-    "leaky_relu", "linear", "log", "log1p", "log_sigmoid", "log_softmax", "logsigmoid", "logsumexp",
-    "lt", "matmul", "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mm", "mse_loss", "mul",
-    "ne", "neg", "nll_loss", "norm", "normalize", "one_hot", "pad", "permute", "pixel_shuffle", "pow",
-    "prelu", "relu", "relu6", "reshape", "sigmoid", "sign", "silu", "sin", "smooth_l1_loss",
-    "softmax", "softplus", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "sum_to", "tanh",
-    "to", "transpose", "unfold", "unsqueeze", "var", "where",
+    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "bmm",
+    "broadcast_to", "cat", "chunk", "clamp", "clip", "clone", "col2im", "concatenate", "conv2d",
+    "conv2d_weight_grad", "conv_transpose2d", "cos", "cross_entropy", "div", "dropout",
+    "dropout2d", "elu", "embedding", "eq", "erf", "exp", "expand", "expm1", "flatten", "fold",
+    "ge", "gelu", "getitem", "group_norm", "gt", "hardtanh", "im2col", "instance_norm",
+    "interpolate", "l1_loss", "layer_norm", "le", "leaky_relu", "linear", "log", "log1p",
+    "log_sigmoid", "log_softmax", "logsigmoid", "logsumexp", "lt", "matmul", "max", "max_pool2d",
+    "maximum", "mean", "min", "minimum", "mm", "mse_loss", "mul", "ne", "neg", "nll_loss", "norm",
+    "normalize", "one_hot", "pad", "permute", "pixel_shuffle", "pow", "prelu", "relu", "relu6",
+    "reshape", "sigmoid", "sign", "silu", "sin", "smooth_l1_loss", "softmax", "softplus", "split",
+    "sqrt", "squeeze", "stack", "std", "sub", "sum", "sum_to", "tanh", "to", "transpose", "unfold",
+    "unsqueeze", "var", "where",
 ]

@@ -1,6 +1,6 @@
 """Elementwise math, selections, comparisons, and moving a tensor to another dtype or backend."""
 
-from .. import backend as backends
+from .. import backend
 from ..tensor import Function, Tensor
 from .arithmetic import _operands, as_tensor, sum_to
 
@@ -25,6 +25,17 @@ class Log(Function):
         return gy / self.inputs[0]
 
 
+class Sqrt(Function):
+    saves_inputs = False
+
+    def forward(self, x):
+        return self.xp.sqrt(x)
+
+    def backward(self, gy):
+        # d/dx sqrt(x) = 1 / (2 sqrt(x))
+        return gy / (2.0 * self.output)
+
+
 class Log1p(Function):
     def forward(self, x):
         return self.xp.log1p(x)
@@ -41,17 +52,6 @@ class Expm1(Function):
     def backward(self, gy):
         # d/dx (e^x - 1) = e^x
         return gy * self.inputs[0].exp()
-
-
-class Sqrt(Function):
-    saves_inputs = False
-
-    def forward(self, x):
-        return self.xp.sqrt(x)
-
-    def backward(self, gy):
-        # d/dx sqrt(x) = 1 / (2 sqrt(x))
-        return gy / (2.0 * self.output)
 
 
 class Sin(Function):
@@ -142,6 +142,11 @@ def log(x):
     return Log()(x)
 
 
+def sqrt(x):
+    """Square root."""
+    return Sqrt()(x)
+
+
 def log1p(x):
     """log(1 + x), accurate for small x."""
     return Log1p()(x)
@@ -150,11 +155,6 @@ def log1p(x):
 def expm1(x):
     """e^x - 1, accurate for small x."""
     return Expm1()(x)
-
-
-def sqrt(x):
-    """Square root."""
-    return Sqrt()(x)
 
 
 def sin(x):
@@ -203,14 +203,14 @@ def where(condition, a, b):
 
 def sign(x):
     """-1, 0 or 1 by the sign of x (not differentiable)."""
-    return Tensor(backends.of(x.array).xp.sign(x.array))
+    return Tensor(x.backend.xp.sign(x.array))
 
 
 # -- comparisons: plain tensors of booleans, outside the graph --------------------------------
 def _compare(a, b, name):
     a, b = _operands(a, b)
-    if backends.of(a.array) is not backends.of(b.array):
-        raise ValueError(f"cannot compare tensors on backends {a.backend!r} and {b.backend!r}")
+    if a.backend is not b.backend:
+        raise ValueError(f"cannot compare tensors on backends {a.backend.name!r} and {b.backend.name!r}")
     return Tensor(getattr(a.array, name)(b.array))
 
 
@@ -271,13 +271,13 @@ class Move(Function):
 
 def astype(x, dtype):
     """`x` as `dtype` (a NumPy dtype or its name); differentiable between float types."""
-    dtype = backends.host_module().dtype(dtype)
+    dtype = x.backend.xp.dtype(dtype)
     return x if x.dtype == dtype else Cast(dtype)(x)
 
 
 def to(x, target):
     """Move `x` to a backend ("numpy", "cupy") or convert it to a dtype ("float64")."""
-    if target in backends.names():
-        destination = backends.get(target)
-        return x if destination is backends.of(x.array) else Move(destination)(x)
+    if target in backend.names():
+        destination = backend.get(target)
+        return x if destination is x.backend else Move(destination)(x)
     return astype(x, target)

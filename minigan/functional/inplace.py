@@ -56,8 +56,7 @@ def in_place(x, name, compute):
     if tuple(result.shape) != tuple(x.shape):
         raise RuntimeError(f"{name}: the result has shape {tuple(result.shape)}, which does "
                            f"not fit the tensor of shape {tuple(x.shape)} it would overwrite")
-    host = backend.host_module()
-    if not host.can_cast(result.dtype, x.dtype, "same_kind"):
+    if not x.backend.xp.can_cast(result.dtype, x.dtype, "same_kind"):
         raise RuntimeError(f"{name}: result type {result.dtype} can't be cast to the desired "
                            f"output type {x.dtype}; convert the tensor first (x = x.float())")
     in_graph = result.creator is not None or (x.requires_grad and is_grad_enabled())
@@ -75,13 +74,13 @@ def _take_place_in_graph(x, result, old):
     """x becomes `result` in the graph; `old`, a copy of x's old values, takes x's old place."""
     old.creator, old.generation = x.creator, x.generation
     if x.creator is not None:
-        x.creator.outputs = [weakref.ref(old) if ref() is x else ref for ref in x.creator.outputs]
+        x.creator._output = weakref.ref(old)
         x.creator.output_version = 0  # old's own, fresh storage
     function = result.creator
     x.creator, x.generation, x.requires_grad = function, result.generation, result.requires_grad
     if function is None:
         return
-    function.outputs = [weakref.ref(x) if ref() is result else ref for ref in function.outputs]
+    function._output = weakref.ref(x)
     function.output_version = x._version_counter[0]
     pending, stack, seen = x._uses, [function], set()  # x's uses are all compute(x)'s
     while pending and stack:  # the ops of compute(x) that read x now read the old copy

@@ -4,7 +4,6 @@ They are compositions of differentiable ops, so their gradients (and second deri
 from the ops' own backwards.
 """
 
-from .. import backend as backends
 from ..tensor import Function, Tensor
 from .activations import log_sigmoid, log_softmax
 from .arithmetic import as_tensor
@@ -101,7 +100,7 @@ def nll_loss(log_probabilities, target, weight=None, reduction="mean", ignore_in
     """
     if log_probabilities.ndim != 2:
         raise ValueError(f"nll_loss needs (N, C) input, got shape {log_probabilities.shape}")
-    xp = backends.of(log_probabilities.array).xp
+    xp = log_probabilities.backend.xp
     labels = target.array if isinstance(target, Tensor) else xp.asarray(target)
     N, C = log_probabilities.shape
     if labels.shape != (N,) or labels.dtype.kind not in "iu":
@@ -138,6 +137,6 @@ def smooth_l1_loss(prediction, target, reduction="mean", beta=1.0):
     difference = prediction - target
     if beta == 0:
         return _reduce(difference.abs(), reduction)
-    small = backends.of(difference.array).xp.abs(difference.array) < beta
+    small = difference.backend.xp.abs(difference.array) < beta
     loss = where(small, difference * difference * (0.5 / beta), difference.abs() - 0.5 * beta)
     return _reduce(loss, reduction)

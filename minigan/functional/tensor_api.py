@@ -7,7 +7,8 @@ Each is written with differentiable ops, so its gradient and second derivative c
 import builtins
 
 from .. import backend
-from ..tensor import Function, Tensor, full, tensor
+from ..creation import full, tensor
+from ..tensor import Function, Tensor
 from .arithmetic import add, div, expand, matmul, mul, neg, sub
 from .elementwise import astype, eq, ge, gt, le, lt, maximum, minimum, ne, where
 from .reductions import _axis_args, _normalize_axes, var
@@ -289,7 +290,7 @@ TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "Lon
 def convert(x, dtype):
     """x as `dtype`: differentiable between float types; an integer or boolean result is a
     new tensor outside the graph (as in PyTorch, where it cannot require a gradient)."""
-    dtype = backend.host_module().dtype(getattr(dtype, "dtype", dtype))
+    dtype = x.backend.xp.dtype(getattr(dtype, "dtype", dtype))
     if dtype.kind in "fc" or x.dtype == dtype:
         return astype(x, dtype)
     return Tensor(x.array.astype(dtype))

@@ -3,7 +3,7 @@ slopes), Softmax, LogSoftmax, Hardtanh, ReLU6. `inplace=True` is accepted where 
 and computes out of place: the result is the same."""
 
 from .. import functional as F
-from ..tensor import full
+from ..creation import full
 from .module import Module, Parameter
 
 

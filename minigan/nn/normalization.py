@@ -2,7 +2,7 @@
 names."""
 
 from .. import functional as F
-from ..tensor import ones, zeros
+from ..creation import ones, zeros
 from .module import Module, Parameter
 
 
