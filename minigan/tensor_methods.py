@@ -4,10 +4,10 @@ counter's checks, which the autograd core calls. Kept apart so that the core sta
 needs no op, only the backend.
 
 The version counter: every storage has one (a one-element list shared by the Tensors on it:
-`detach()`, `.data`, views made by ops), and each in-place write adds 1. A recorded op notes its inputs' versions;
-before its backward runs, an input it reads (`saves_inputs`) or its output (read through
-`Function.output`) must still be at that version, else backward raises, naming the op, instead
-of computing a gradient from overwritten values.
+`detach()`, `.data`, views made by ops), and each in-place write adds 1. A recorded op notes
+its inputs' versions; before its backward runs, an input it reads (`saves_inputs`) or its
+output (read through `Function.output`) must still be at that version, else backward raises,
+naming the op, instead of computing a gradient from overwritten values.
 """
 
 from . import backend

@@ -8,7 +8,8 @@ write on the storage's version counter. Rules, PyTorch's:
 - A leaf that requires a gradient may be written only inside `no_grad()` (an optimizer step).
 - A write while the graph is recorded is recorded too: the tensor takes the result's place in
   the graph, and a copy of its old values takes its old place. minigan records this only on a
-  tensor that no recorded op has read yet (else it raises; write `x = x + ...`).
+  tensor that no recorded op has read yet and that is not a view of another tensor (else it
+  raises; write `x = x + ...`).
 - A backward that needs values overwritten since raises (tensor_methods.check_saved_inputs).
 """
 
@@ -235,19 +236,13 @@ def setitem(x, index, value):
     in_place(x, "x[index] = value", compute)
 
 
-def _augmented(op_):
-    def method(x, other):
-        return op_(x, other)
-    return method
-
-
 IN_PLACE_METHODS = {
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "pow_": pow_, "clamp_": clamp_,
-    "clip_": clamp_, "neg_": neg_, "lerp_": lerp_, "addcmul_": addcmul_, "addcdiv_": addcdiv_, "fill_": fill_, "zero_": zero_, "normal_": normal_,
-    "uniform_": uniform_, "copy_": copy_, "masked_fill_": masked_fill_, "detach_": detach_,
-    "__setitem__": setitem, "__iadd__": _augmented(add_), "__isub__": _augmented(sub_),
-    "__imul__": _augmented(mul_), "__itruediv__": _augmented(div_),
-    "__ipow__": _augmented(pow_),
+    "clip_": clamp_, "neg_": neg_, "lerp_": lerp_, "addcmul_": addcmul_, "addcdiv_": addcdiv_,
+    "fill_": fill_, "zero_": zero_, "normal_": normal_, "uniform_": uniform_, "copy_": copy_,
+    "masked_fill_": masked_fill_, "detach_": detach_,
+    "__setitem__": setitem, "__iadd__": add_, "__isub__": sub_, "__imul__": mul_,
+    "__itruediv__": div_, "__ipow__": pow_,
     **{name + "_": _elementwise_(name)
        for name in ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu")},
 }

@@ -107,7 +107,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     return y
 
 
-# -- layer, group and instance normalisation ---------------------------------------------
+# -- layer, group and instance normalisation --------------------------------------------------
 def _normalize(x, axes, eps):
     """(x - mean) / sqrt(var + eps) over `axes`, the variance biased (divided by n)."""
     centred = x - x.mean(axis=axes, keepdims=True)
