@@ -618,3 +618,62 @@ def test_views_share_storage_and_version_with_their_base():
     h = w * 2.0
     with pytest.raises(RuntimeError, match="on a view of another tensor"):
         h[0].mul_(3)
+
+
+def _dcgan_steps(lib, initial, arrays):
+    """Two DCGAN steps in the style of PyTorch's example (BCELoss, labels filled in place)."""
+    nn = lib.nn
+    G = nn.Sequential(nn.ConvTranspose2d(3, 4, 4, 1, 0, bias=False), nn.BatchNorm2d(4),
+                      nn.ReLU(True), nn.ConvTranspose2d(4, 1, 4, 2, 1, bias=False), nn.Tanh())
+    D = nn.Sequential(nn.Conv2d(1, 4, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
+                      nn.Conv2d(4, 1, 4, 1, 0, bias=False), nn.Sigmoid())
+    for model, key in ((G, "G"), (D, "D")):
+        model.double().load_state_dict({k: lib.tensor(v) for k, v in initial[key].items()})
+    criterion = nn.BCELoss()
+    optimizer_d = lib.optim.Adam(D.parameters(), lr=0.01, betas=(0.5, 0.999))
+    optimizer_g = lib.optim.Adam(G.parameters(), lr=0.01, betas=(0.5, 0.999))
+    real, noise = lib.tensor(arrays[0]), lib.tensor(arrays[1])
+    log = []
+    for _ in range(2):
+        D.zero_grad()
+        label = lib.full((real.size(0),), 1.0, dtype=real.dtype)
+        output = D(real).view(-1, 1).squeeze(1)
+        error_real = criterion(output, label)
+        error_real.backward()
+        fake = G(noise)
+        label.fill_(0.0)
+        error_fake = criterion(D(fake.detach()).view(-1), label)
+        error_fake.backward()
+        optimizer_d.step()
+        G.zero_grad()
+        label.fill_(1.0)
+        error_g = criterion(D(fake).view(-1), label)
+        error_g.backward()
+        optimizer_g.step()
+        log.append(((error_real + error_fake).item(), error_g.item(), output.mean().item()))
+    return log, {k: v.detach().numpy() for k, v in G.state_dict().items()}
+
+
+@needs_torch
+def test_a_pytorch_style_dcgan_loop_matches_torch_step_for_step():
+    torch.manual_seed(1)
+    rng = np.random.default_rng(3)
+    nn, initial = torch.nn, {}
+    models = {"G": nn.Sequential(nn.ConvTranspose2d(3, 4, 4, 1, 0, bias=False), nn.BatchNorm2d(4),
+                                 nn.ReLU(), nn.ConvTranspose2d(4, 1, 4, 2, 1, bias=False)),
+              "D": nn.Sequential(nn.Conv2d(1, 4, 4, 2, 1, bias=False), nn.LeakyReLU(0.2),
+                                 nn.Conv2d(4, 1, 4, 1, 0, bias=False))}
+    for key, model in models.items():
+        for m in model.modules():  # the example's weights_init
+            if type(m).__name__.find("Conv") != -1:
+                m.weight.data.normal_(0.0, 0.02)
+            elif type(m).__name__.find("BatchNorm") != -1:
+                m.weight.data.normal_(1.0, 0.02)
+                m.bias.data.fill_(0)
+        initial[key] = {k: v.detach().double().numpy() for k, v in model.state_dict().items()}
+    arrays = [np.tanh(rng.standard_normal((4, 1, 8, 8))), rng.standard_normal((4, 3, 1, 1))]
+    ours, theirs = _dcgan_steps(mg, initial, arrays), _dcgan_steps(torch, initial, arrays)
+    np.testing.assert_allclose(np.array(ours[0]), np.array(theirs[0]), rtol=1e-10)
+    for key in theirs[1]:
+        np.testing.assert_allclose(ours[1][key], theirs[1][key], rtol=1e-9, atol=1e-12,
+                                   err_msg=key)
