@@ -174,9 +174,11 @@ def share_view_versions(inputs, output):
 
 def record_versions(function, inputs):
     """Note the inputs' versions when `function` is recorded, and that they were read."""
-    function.input_versions = [x._version_counter[0] for x in inputs]
+    versions = []
     for x in inputs:
+        versions.append(x._version_counter[0])
         x._uses += 1
+    function.input_versions = versions
 
 
 def check_saved_inputs(function):

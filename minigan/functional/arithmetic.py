@@ -29,10 +29,13 @@ def as_tensor(value, like):
 
 def _operands(a, b):
     a, b = (a, as_tensor(b, a)) if isinstance(a, Tensor) else (as_tensor(a, b), b)
-    if a.dtype.kind == "f" and b.dtype.kind in "iub":  # a float tensor with an integer one
-        return a, Tensor(b.array.astype(a.dtype))      # keeps the float's dtype (PyTorch's rule)
-    if b.dtype.kind == "f" and a.dtype.kind in "iub":
-        return Tensor(a.array.astype(b.dtype)), b
+    a_type, b_type = a.array.dtype, b.array.dtype
+    if a_type == b_type:
+        return a, b
+    if a_type.kind == "f" and b_type.kind in "iub":  # a float tensor with an integer one
+        return a, Tensor(b.array.astype(a_type))     # keeps the float's dtype (PyTorch's rule)
+    if b_type.kind == "f" and a_type.kind in "iub":
+        return Tensor(a.array.astype(b_type)), b
     return a, b
 
 
