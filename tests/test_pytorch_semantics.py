@@ -677,3 +677,13 @@ def test_a_pytorch_style_dcgan_loop_matches_torch_step_for_step():
     for key in theirs[1]:
         np.testing.assert_allclose(ours[1][key], theirs[1][key], rtol=1e-9, atol=1e-12,
                                    err_msg=key)
+
+
+def test_resize_as_old_pytorch_programs_use_it():
+    label = mg.zeros(3)
+    assert label.resize_(4).fill_(1.0).tolist() == [1.0] * 4
+    images = mg.zeros(2, 6)
+    assert images.resize_as_(mg.ones(3, 4)).shape == (3, 4)
+    assert images.resize_(2, 2, 3).shape == (2, 2, 3)
+    with pytest.raises(RuntimeError, match="requires grad"):
+        mg.ones(2, requires_grad=True).resize_(4)

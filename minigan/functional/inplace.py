@@ -210,6 +210,22 @@ def masked_fill_(x, mask, value):
     return in_place(x, "masked_fill_", lambda x: where(mask, _same_backend(value, x), x))
 
 
+def resize_(x, *sizes):
+    """x given the shape `sizes` (old PyTorch code: label.resize_(n).fill_(1)): the same
+    storage reshaped when the element count matches, else new zeros."""
+    shape = tuple(sizes[0]) if len(sizes) == 1 and not isinstance(sizes[0], int) else sizes
+    if x.requires_grad:
+        raise RuntimeError("resize_ on a tensor that requires grad: make a new tensor instead")
+    count = 1
+    for n in shape:
+        count *= n
+    same = count == x.numel()
+    x.array = x.array.reshape(shape) if same else x.backend.xp.zeros(shape, dtype=x.dtype)
+    if not same:
+        x._version_counter = [x._version_counter[0] + 1]  # a new storage
+    return x
+
+
 def detach_(x):
     """Cut x from the graph: it becomes a leaf that requires no gradient; returns x."""
     x.creator, x.requires_grad = None, False
@@ -240,7 +256,8 @@ IN_PLACE_METHODS = {
     "add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "pow_": pow_, "clamp_": clamp_,
     "clip_": clamp_, "neg_": neg_, "lerp_": lerp_, "addcmul_": addcmul_, "addcdiv_": addcdiv_,
     "fill_": fill_, "zero_": zero_, "normal_": normal_, "uniform_": uniform_, "copy_": copy_,
-    "masked_fill_": masked_fill_, "detach_": detach_,
+    "masked_fill_": masked_fill_, "detach_": detach_, "resize_": resize_,
+    "resize_as_": lambda x, other: resize_(x, other.shape),
     "__setitem__": setitem, "__iadd__": add_, "__isub__": sub_, "__imul__": mul_,
     "__itruediv__": div_, "__ipow__": pow_,
     **{name + "_": _elementwise_(name)
