@@ -128,7 +128,7 @@ def nccl_one_rank(out):
     """A world of one rank on one GPU: NCCL sums, and sync batch norm's gradients on the GPU
     against the CPU's."""
     world = distributed.init("cupy")
-    total = world.allreduce_sum(mg.arange(4, dtype="float32", backend="cupy").data)
+    total = world.allreduce_sum(mg.arange(4, dtype="float32", backend="cupy").array)
     x, target = data((2, 4, 4))
     reference = batch_norm_model(0)
     loss_of(reference, x, target).backward()

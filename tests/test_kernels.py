@@ -107,7 +107,7 @@ def _fast_and_plain(name, *arguments):
     fast = getattr(cpu_kernels, name)(*arguments)
     if name == "batch_norm_backward":  # the op's backward formula is written in minigan ops
         gy, x, _, _, weight, eps = arguments
-        plain = tuple(g.data for g in BatchNormTrain.backward_formula(
+        plain = tuple(g.array for g in BatchNormTrain.backward_formula(
             Tensor(gy), Tensor(x), Tensor(weight), eps))
     else:
         plain = FORMULAS[name](np, *arguments)

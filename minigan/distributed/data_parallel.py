@@ -35,9 +35,9 @@ def broadcast_module(module, comm, root=0):
     tensors = list(module.parameters()) + [b for b in module.buffers() if b is not None]
     for dtype in sorted({t.dtype.name for t in tensors}):
         group = [t for t in tensors if t.dtype.name == dtype]
-        flat = comm.bcast(_pack([t.data for t in group]), root)
-        for t, value in zip(group, _unpack(flat, [t.data for t in group])):
-            t.data[...] = value
+        flat = comm.bcast(_pack([t.array for t in group]), root)
+        for t, value in zip(group, _unpack(flat, [t.array for t in group])):
+            t.array[...] = value
 
 
 def average_gradients(parameters, comm):
@@ -47,7 +47,7 @@ def average_gradients(parameters, comm):
     params = [p for p in parameters if p.grad is not None]
     if not params or comm.size == 1:
         return
-    grads = [p.grad.data for p in params]
+    grads = [p.grad.array for p in params]
     total = comm.allreduce_sum(_pack(grads))
     total /= comm.size
     for p, mean in zip(params, _unpack(total, grads)):
@@ -77,11 +77,11 @@ def average_buffers(module, comm):
     buffers = [b for b in module.buffers() if b is not None and b.dtype.kind == "f"]
     if not buffers or comm.size == 1:
         return
-    arrays = [b.data for b in buffers]
+    arrays = [b.array for b in buffers]
     total = comm.allreduce_sum(_pack(arrays))
     total /= comm.size
     for b, mean in zip(buffers, _unpack(total, arrays)):
-        b.data[...] = mean
+        b.array[...] = mean
 
 
 def average_metrics(metrics, comm):

@@ -51,10 +51,10 @@ def sync_batch_norm(x, running_mean, running_var, weight, bias, momentum, eps, c
         y = y * weight.reshape(shape) + bias.reshape(shape)
     if running_mean is not None:
         m = x.dtype.type(momentum)
-        running_mean.data *= 1 - m
-        running_mean.data += m * mean.data
-        running_var.data *= 1 - m
-        running_var.data += m * var.data * x.dtype.type(count / (count - 1))  # unbiased
+        running_mean.array *= 1 - m
+        running_mean.array += m * mean.array
+        running_var.array *= 1 - m
+        running_var.array += m * var.array * x.dtype.type(count / (count - 1))  # unbiased
     return y
 
 
@@ -79,7 +79,7 @@ class SyncBatchNorm(_BatchNorm):
         self._check(x)
         momentum = self.momentum
         if self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.array += 1
             if momentum is None:  # a cumulative average, as in PyTorch
                 momentum = 1.0 / int(self.num_batches_tracked.item())
         stats = (self.running_mean, self.running_var) if self.track_running_stats else (None,) * 2

@@ -132,7 +132,7 @@ class _BatchNorm(Module):
         use_batch_stats = self.training or not self.track_running_stats
         momentum = self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.array += 1
             if momentum is None:  # a cumulative average, as in PyTorch
                 momentum = 1.0 / int(self.num_batches_tracked.item())
         return F.batch_norm(x, self.running_mean if self.track_running_stats else None,
@@ -160,12 +160,15 @@ class BatchNorm2d(_BatchNorm):
 
 
 class ReLU(Module):
+    def __init__(self, inplace=False):
+        super().__init__()  # inplace=True computes out of place: the same result
+
     def forward(self, x):
         return F.relu(x)
 
 
 class LeakyReLU(Module):
-    def __init__(self, negative_slope=0.01):
+    def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
         self.negative_slope = negative_slope
 
@@ -177,7 +180,7 @@ class LeakyReLU(Module):
 
 
 class ELU(Module):
-    def __init__(self, alpha=1.0):
+    def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha = alpha
 
@@ -240,7 +243,7 @@ class AvgPool2d(Module):
 class Dropout(Module):
     """Zeroes elements with probability p in training, scaling the rest by 1/(1-p)."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0 <= p <= 1:
             raise ValueError(f"Dropout probability must be in [0, 1], got {p}")
@@ -287,14 +290,15 @@ class Unflatten(Module):
 
 
 class Upsample(Module):
-    """Nearest-neighbour upsampling of (N, C, H, W) images."""
+    """Nearest-neighbour or bilinear upsampling of (N, C, H, W) images."""
 
-    def __init__(self, size=None, scale_factor=None, mode="nearest"):
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None):
         super().__init__()
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.align_corners = align_corners
 
     def forward(self, x):
-        return F.interpolate(x, self.size, self.scale_factor, self.mode)
+        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
 
     def extra_repr(self):
         return (f"size={self.size}" if self.size is not None

@@ -20,7 +20,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data, requires_grad=True):
-        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad)
+        super().__init__(data.array if isinstance(data, Tensor) else data, requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
@@ -43,7 +43,7 @@ def _host_array(value):
 
 def _convert_in_place(tensor, target):
     """Give `tensor` (and its gradient) the backend or dtype `target`, keeping its identity."""
-    tensor.data = tensor.to(target).data
+    tensor.array = tensor.to(target).array
     if tensor.grad is not None:
         tensor.grad = tensor.grad.to(target)
 
@@ -110,6 +110,13 @@ class Module:
             self._parameters[name] = None
         else:
             setattr(self, name, parameter)
+
+    def add_module(self, name, module):
+        """Register `module` (or None) as the sub-module `name`."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module({name!r}, ...) needs a Module, got "
+                            f"{type(module).__name__}")
+        setattr(self, name, module)
 
     def register_forward_pre_hook(self, hook):
         """Run hook(module, inputs) before every forward (spectral norm uses one)."""
@@ -288,7 +295,7 @@ class Module:
                                + "\n  ".join(problems))
         for key, array in arrays.items():
             tensor = own[key][0]
-            tensor.data[...] = tensor.backend.asarray(array, dtype=tensor.dtype)
+            tensor.array[...] = tensor.backend.asarray(array, dtype=tensor.dtype)
         return IncompatibleKeys(missing, unexpected)
 
     # -- printing -----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from .shim import NotInMinigan
 
 def raw_array(tensor):
     """The backend array inside a Tensor."""
-    return tensor.data
+    return tensor.array
 
 
 class FunctionCtx:
