@@ -215,7 +215,9 @@ def normal(mean=0.0, std=1.0, size=None, dtype=None, device=None):
 
 class TensorType:
     """PyTorch's typed constructors: FloatTensor(2, 3) (zeros of that shape),
-    FloatTensor([1, 2]) (from data); `x.type(FloatTensor)` converts."""
+    FloatTensor([1, 2]) (from data); `x.type(FloatTensor)` converts (and moves to the CPU)."""
+
+    device = "cpu"
 
     def __init__(self, name, dtype):
         self.name, self.dtype = name, _dtype(dtype)

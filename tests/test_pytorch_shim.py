@@ -596,3 +596,13 @@ def test_a_missing_name_is_one_line_and_still_an_attribute_error():
     assert str(error.value) == "torch.nn.Transformer is not part of minigan"
     assert not hasattr(module, "Transformer") and isinstance(error.value, AttributeError)
     assert "Linear" in dir(module)
+
+
+def test_type_with_a_cuda_tensor_type_moves_to_the_gpu_and_a_plain_one_to_the_cpu(simulated_gpu):
+    on_cpu = mg.ones(2, 3, dtype="float64")
+    on_gpu = on_cpu.type(_Cuda.FloatTensor)
+    assert on_gpu.backend == "cupy" and on_gpu.dtype == "float32"
+    back = on_gpu.type(mg.LongTensor)
+    assert back.backend == "numpy" and back.dtype == "int64"
+    assert on_cpu.type("torch.cuda.DoubleTensor").backend == "cupy"
+    assert on_gpu.type("torch.FloatTensor").backend == "numpy"

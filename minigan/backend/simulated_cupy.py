@@ -19,6 +19,7 @@ at the boundary with NumPy:
 
 import sys
 import types
+import weakref
 
 import numpy
 
@@ -39,6 +40,7 @@ class TransferCount:
 
 
 transfers = TransferCount()
+_device_arrays = weakref.WeakValueDictionary()  # id of host storage -> its device array
 
 
 def _refuse_host_array(value):
@@ -103,12 +105,23 @@ def _unwrap_kwargs(kwargs, accept_host=False):
 class ndarray:  # noqa: N801 (CuPy's name)
     """A device array of the simulated GPU: NumPy storage that NumPy may not touch."""
 
-    __slots__ = ("_host",)
+    __slots__ = ("_host", "__weakref__")
     __array_ufunc__ = None  # NumPy ufuncs and NumPy's operators refuse it
     __hash__ = None
 
     def __init__(self, host):
         self._host = host
+        _device_arrays[id(host)] = self
+
+    @property
+    def base(self):
+        """The device array whose memory this view shares (None if it owns its memory), the
+        same object each time while it lives, as CuPy's `base`."""
+        owner = self._host.base
+        if not isinstance(owner, numpy.ndarray):
+            return None
+        found = _device_arrays.get(id(owner))
+        return found if found is not None and found._host is owner else ndarray(owner)
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError(_IMPLICIT)
@@ -227,6 +240,11 @@ def _function(name, accept_host=False):
         return _wrap(result)
     function.__name__ = name
     return function
+
+
+def can_cast(from_, to, casting="safe"):
+    """Whether a cast keeps to `casting`'s rule (cupy.can_cast), for an array or a dtype."""
+    return numpy.can_cast(from_.dtype if isinstance(from_, ndarray) else from_, to, casting)
 
 
 def result_type(*arrays_and_dtypes):

@@ -39,7 +39,7 @@ def sync_batch_norm(x, running_mean, running_var, weight, bias, momentum, eps, c
     comm = world() if comm is None else comm
     axes = (0,) + tuple(range(2, x.ndim))  # every axis but the channels'
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # a channel vector, broadcastable to x
-    count = x.size // x.shape[1] * comm.size  # values per channel in all batches together
+    count = x.numel() // x.shape[1] * comm.size  # values per channel in all batches together
     if count < 2:
         raise ValueError(f"sync batch norm in training needs more than one value per channel, "
                          f"got input shape {x.shape} on {comm.size} rank(s)")

@@ -308,14 +308,17 @@ def tensor_type(x, dtype=None):
     if dtype is None:
         name = TYPE_NAMES.get(x.dtype.name, x.dtype.name)
         return f"torch.{'cuda.' if x.backend == 'cupy' else ''}{name}"
+    device = getattr(dtype, "device", None)  # torch.FloatTensor is on the CPU, torch.cuda.*'s not
     if isinstance(dtype, str) and dtype.endswith("Tensor"):
+        device = "cuda" if ".cuda." in dtype else "cpu"
         by_name = {name: key for key, name in TYPE_NAMES.items()}
         kind = dtype.rsplit(".", 1)[-1]
         if kind not in by_name:
             raise ValueError(f"unknown tensor type {dtype!r}; minigan knows "
                              f"{sorted(by_name)}")
         dtype = by_name[kind]
-    return convert(x, dtype)
+    converted = convert(x, dtype)
+    return converted if device is None else converted.to(device)
 
 
 METHODS = {

@@ -168,6 +168,8 @@ def get_default_dtype():
 class _CudaTensorType:
     """torch.cuda.FloatTensor and its kin: minigan's typed constructor on the "cuda" device."""
 
+    device = "cuda"
+
     def __init__(self, name):
         self.name = name
 
