@@ -1,8 +1,8 @@
 """python -m minigan.restore: repair an image with a trained run's generator.
 
-    python -m minigan.restore --run runs/latest --input damaged.png --mask mask.png --out fixed.png
-    python -m minigan.restore --run runs/latest --input noisy.png --degrade noise --sigma 0.3 ...
-    python -m minigan.restore --run runs/latest --input small.png --degrade downsample --factor 2 ...
+    python -m minigan.restore --run runs/latest --input damaged.png --mask mask.png --out a.png
+    python -m minigan.restore --run runs/latest --input noisy.png --degrade noise --out b.png
+    python -m minigan.restore --run runs/latest --input small.png --degrade downsample --out c.png
 """
 
 import argparse
@@ -48,13 +48,14 @@ def parser():
                    "fits the image, and the generator cannot make the noise")
     p.add_argument("--kernel-size", type=int, default=5, help="blur (default: %(default)s)")
     p.add_argument("--factor", type=int, default=2, help="downsample (default: %(default)s)")
-    p.add_argument("--steps", type=int, default=300, help="Adam steps on z (default: "
+    p.add_argument("--steps", type=int, default=200, help="Adam steps on z (default: "
                    "%(default)s)")
     p.add_argument("--restarts", type=int, default=8,
                    help="random starting points, searched as one batch (default: %(default)s)")
-    p.add_argument("--average", type=int, default=1,
+    p.add_argument("--average", type=int, default=4,
                    help="average the G(z) of this many best starts: blurrier, but a lower "
-                        "expected squared error (default: %(default)s)")
+                        "expected squared error; 1 gives the single best, sharpest guess "
+                        "(default: %(default)s)")
     p.add_argument("--lr", type=float, default=0.1, help="Adam's step size (default: "
                    "%(default)s)")
     p.add_argument("--prior", type=float, default=0.01,

@@ -4,7 +4,7 @@ way the observed one was, matches it where it is known; then keep the known pixe
 For one observed image y, a mask of known pixels k and the damage's forward model A (identity,
 blur or downsampling), each of R random starts z_r runs Adam on
 
-    mean_k (A(G(z)) - y)^2  +  prior * mean(z^2)  [ +  perceptual * mean (phi(A(G(z))) - phi(y))^2 ]
+    mean_k (A(G(z)) - y)^2  +  prior * mean(z^2)  [+ perceptual * mean (phi(A(G(z))) - phi(y))^2]
 
 where mean(z^2) is z's negative log-density under N(0, I) up to constants (so the search stays
 where the generator was trained), and phi are a discriminator's features (both images with the
@@ -109,34 +109,26 @@ def _search(objective, z, steps, lr):
     return total.numpy(), generated.numpy()
 
 
-def restore(generator, image, mask=None, degradation=None, steps=300, restarts=8, lr=0.05,
-            prior_weight=0.01, perceptual_weight=0.0, discriminator=None, average=1, seed=0):
+def restore(generator, image, mask=None, degradation=None, steps=200, restarts=8, lr=0.1,
+            prior_weight=0.01, perceptual_weight=0.0, discriminator=None, average=4, seed=0):
     """Restore `image` (C, h, w) or a batch (N, C, h, w), host floats in the generator's value
     range, by inverting `generator` (z (M, latent_dim) -> (M, C, H, W)).
 
     mask: (h, w) or (N, h, w), true (or > 0.5) where pixels are missing; None: all are known.
     degradation: a `Degradation` (noise, blur, downsample) or None (inpainting only).
     discriminator: its features make the perceptual term when perceptual_weight > 0.
-    average: the restoration is the mean of this many best starts' G(z): an estimate of the
-    posterior mean, which has a lower expected squared error than any single sharp guess.
+    average: the restoration is the mean of this many (at most restarts) best starts' G(z),
+    an estimate of the posterior mean: its expected squared error is lower than any single
+    sharp guess's.
     Returns a `Restoration`; where nothing else damaged the image, the known pixels are kept.
     """
-    observed = _as_batch(image, 4, "image")
-    hole = np.zeros((observed.shape[0],) + observed.shape[2:], bool) if mask is None else \
-        _as_batch(mask, 3, "mask") > 0.5
-    hole = np.broadcast_to(hole, (observed.shape[0],) + hole.shape[1:])
-    parameter = next(generator.parameters())
-    backend_name, dtype = parameter.backend, parameter.dtype
-    shape = _generated_shape(generator, backend_name, dtype)
-    if degradation is not None:
-        degradation.check_clean_shape(shape)
-    _check_shapes(shape, observed, hole, degradation)
-    if not 1 <= average <= restarts:
-        raise ValueError(f"average must be between 1 and restarts ({restarts}), got {average}")
+    if average < 1 or restarts < 1 or steps < 0:
+        raise ValueError(f"restore needs average >= 1, restarts >= 1 and steps >= 0, got "
+                         f"{average}, {restarts} and {steps}")
     if perceptual_weight and discriminator is None:
         raise ValueError("the perceptual term needs a discriminator (the run's)")
+    observed, hole, as_generator = _inputs(generator, image, mask, degradation)
     count = observed.shape[0]
-    as_generator = dict(dtype=dtype, backend=backend_name)
     objective = _Objective(
         generator, tensor(np.repeat(observed, restarts, axis=0), **as_generator),
         tensor(np.repeat(~hole[:, None], restarts, axis=0), **as_generator),
@@ -149,7 +141,7 @@ def restore(generator, image, mask=None, degradation=None, steps=300, restarts=8
     with _frozen(generator, discriminator):
         totals, generated = _search(objective, z, steps, lr)
     order = np.argsort(totals.reshape(count, restarts), axis=1, kind="stable")
-    best = order[:, :average] + np.arange(count)[:, None] * restarts  # (N, average)
+    best = order[:, :average] + np.arange(count)[:, None] * restarts  # (N, <= average)
     generated = generated[best].mean(axis=1)  # (N, C, H, W)
     restored = generated if degradation is not None else \
         np.where(hole[:, None], generated, observed)
@@ -157,10 +149,26 @@ def restore(generator, image, mask=None, degradation=None, steps=300, restarts=8
                        z.numpy()[best[:, 0]], totals[best[:, 0]])
 
 
-def _generated_shape(generator, backend_name, dtype):
+def _inputs(generator, image, mask, degradation):
+    """The observed batch (N, C, h, w), the holes (N, h, w) and the generator's dtype and
+    backend, checked against what the generator makes."""
+    observed = _as_batch(image, 4, "image")
+    hole = np.zeros((observed.shape[0],) + observed.shape[2:], bool) if mask is None else \
+        _as_batch(mask, 3, "mask") > 0.5
+    hole = np.broadcast_to(hole, (observed.shape[0],) + hole.shape[1:])
+    parameter = next(generator.parameters())
+    as_generator = dict(dtype=parameter.dtype, backend=parameter.backend)
+    shape = _generated_shape(generator, **as_generator)
+    if degradation is not None:
+        degradation.check_clean_shape(shape)
+    _check_shapes(shape, observed, hole, degradation)
+    return observed, hole, as_generator
+
+
+def _generated_shape(generator, backend, dtype):
     with no_grad(), _frozen(generator, None):
         return generator(tensor(np.zeros((1, generator.latent_dim)), dtype=dtype,
-                                backend=backend_name)).shape[1:]
+                                backend=backend)).shape[1:]
 
 
 class _frozen:
