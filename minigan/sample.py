@@ -9,89 +9,96 @@ import argparse
 import os
 import sys
 
-from . import backend as backends
-from .gan.trainer import load_generator
+import numpy as np
+
+from .gan.run_folder import load_run
 from .io.images import image_grid, save_image, to_uint8
 from .tensor import no_grad, tensor
 
 
-def _noise(count, latent_dim, seed, backend_name):
-    rng = backends.host_module().random.default_rng(seed)
-    return tensor(rng.standard_normal((count, latent_dim)).astype("float32"), backend=backend_name)
+def _noise(count, latent_dim, seed):
+    return np.random.default_rng(seed).standard_normal((count, latent_dim)).astype("float32")
 
 
 def _walk(start, end, steps):
     """Spherical interpolation between two noise batches (N, d): Gaussian noise lives near a
     sphere, and the straight line between two points passes through its less likely inside."""
-    xp = backends.host_module()
-    a, b = start.numpy().astype("float64"), end.numpy().astype("float64")
+    a, b = start.astype("float64"), end.astype("float64")
     cosine = (a * b).sum(1, keepdims=True) / (
-        xp.linalg.norm(a, axis=1, keepdims=True) * xp.linalg.norm(b, axis=1, keepdims=True))
-    angle = xp.arccos(xp.clip(cosine, -1.0, 1.0))
+        np.linalg.norm(a, axis=1, keepdims=True) * np.linalg.norm(b, axis=1, keepdims=True))
+    angle = np.arccos(np.clip(cosine, -1.0, 1.0))
     frames = []
-    for t in xp.linspace(0.0, 1.0, steps):
-        frames.append((xp.sin((1 - t) * angle) * a + xp.sin(t * angle) * b) / xp.sin(angle))
-    return xp.stack(frames, axis=1).reshape(-1, a.shape[1]).astype("float32")  # rows are walks
+    for t in np.linspace(0.0, 1.0, steps):
+        frames.append((np.sin((1 - t) * angle) * a + np.sin(t * angle) * b) / np.sin(angle))
+    return np.stack(frames, axis=1).reshape(-1, a.shape[1]).astype("float32")  # rows are walks
 
 
-def generate(generator, info, noise, labels=None):
+def generate(run, noise, labels=None):
+    """The run's generator on host noise (N, latent_dim) (and labels, for a conditional
+    model), as a host array."""
+    backend_name = next(run.generator.parameters()).backend
+    z = tensor(noise, backend=backend_name)
     with no_grad():
-        if info["num_classes"] and info["config"].model == "cdcgan":
-            return generator(noise, labels).numpy()
-        return generator(noise).numpy()
+        if run.spec.conditional:
+            return run.generator(z, tensor(labels, backend=backend_name)).numpy()
+        return run.generator(z).numpy()
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="python -m minigan.sample",
+                                description="Draw samples from a trained minigan run.")
+    p.add_argument("--run", required=True, help="the run folder (--out of minigan.train)")
+    p.add_argument("--n", type=int, default=64, help="how many samples (default: 64)")
+    p.add_argument("--out", required=True,
+                   help="grid.png (a picture) or samples.npz (uint8 images under 'images', "
+                        "(N, H, W) or (N, H, W, C))")
+    p.add_argument("--interpolate", action="store_true",
+                   help="a latent-space walk: each row goes from one random z to another")
+    p.add_argument("--steps", type=int, default=10, help="frames per walk (default: 10)")
+    p.add_argument("--label", type=int, help="cdcgan only: draw this class (default: all "
+                   "classes in turn)")
+    p.add_argument("--no-ema", action="store_true",
+                   help="use the raw generator even if the run kept an EMA average")
+    p.add_argument("--seed", type=int, default=0)
+    return p
+
+
+def _inputs(run, arguments):
+    """(noise, labels or None) on the host, as the arguments ask."""
+    latent_dim = run.config.latent_dim
+    if arguments.interpolate:
+        rows = max(1, arguments.n // arguments.steps)
+        noise = _walk(_noise(rows, latent_dim, arguments.seed),
+                      _noise(rows, latent_dim, arguments.seed + 1), arguments.steps)
+    else:
+        noise = _noise(arguments.n, latent_dim, arguments.seed)
+    if not run.spec.conditional:
+        return noise, None
+    if arguments.label is not None:
+        return noise, np.full(noise.shape[0], arguments.label)
+    return noise, np.arange(noise.shape[0]) % run.num_classes
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m minigan.sample",
-                                     description="Draw samples from a trained minigan run.")
-    parser.add_argument("--run", required=True, help="the run folder (--out of minigan.train)")
-    parser.add_argument("--n", type=int, default=64, help="how many samples (default: 64)")
-    parser.add_argument("--out", required=True,
-                        help="grid.png (a picture) or samples.npz (uint8 images under 'images', "
-                             "(N, H, W) or (N, H, W, C))")
-    parser.add_argument("--interpolate", action="store_true",
-                        help="a latent-space walk: each row goes from one random z to another")
-    parser.add_argument("--steps", type=int, default=10, help="frames per walk (default: 10)")
-    parser.add_argument("--label", type=int, help="cdcgan only: draw this class (default: all "
-                        "classes in turn)")
-    parser.add_argument("--no-ema", action="store_true",
-                        help="use the raw generator even if the run kept an EMA average")
-    parser.add_argument("--seed", type=int, default=0)
-    arguments = parser.parse_args(argv)
+    arguments = parser().parse_args(argv)
     try:
-        generator, info = load_generator(arguments.run, use_ema=not arguments.no_ema)
+        run = load_run(arguments.run, use_ema=not arguments.no_ema)
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    config = info["config"]
-    if len(info["sample_shape"]) != 3:
+    if run.spec.points:
         print("error: this run generates 2-D points, not images; its samples/ folder has the "
               "scatter plots", file=sys.stderr)
         return 2
-    backend_name = generator.parameters().__next__().backend
-    if arguments.interpolate:
-        rows = max(1, arguments.n // arguments.steps)
-        start = _noise(rows, config.latent_dim, arguments.seed, backend_name)
-        end = _noise(rows, config.latent_dim, arguments.seed + 1, backend_name)
-        noise = tensor(_walk(start, end, arguments.steps), backend=backend_name)
-    else:
-        noise = _noise(arguments.n, config.latent_dim, arguments.seed, backend_name)
-    labels = None
-    if config.model == "cdcgan":
-        host = backends.host_module()
-        classes = host.full(noise.shape[0], arguments.label) if arguments.label is not None \
-            else host.arange(noise.shape[0]) % info["num_classes"]
-        labels = tensor(classes, backend=backend_name)
-    images = generate(generator, info, noise, labels)
-    extension = os.path.splitext(arguments.out)[1].lower()
-    if extension == ".npz":
-        pixels = to_uint8(images, info["value_range"]).transpose(0, 2, 3, 1)
+    images = generate(run, *_inputs(run, arguments))
+    if os.path.splitext(arguments.out)[1].lower() == ".npz":
+        pixels = to_uint8(images, run.value_range).transpose(0, 2, 3, 1)
         pixels = pixels[..., 0] if pixels.shape[-1] == 1 else pixels
-        backends.host_module().savez_compressed(arguments.out, images=pixels)
+        np.savez_compressed(arguments.out, images=pixels)
     else:
         rows = max(1, arguments.n // arguments.steps) if arguments.interpolate else None
-        save_image(arguments.out, image_grid(images, rows=rows, value_range=info["value_range"]))
-    print(f"wrote {images.shape[0]} samples of step {info['step']} ({info['weights']} weights) "
+        save_image(arguments.out, image_grid(images, rows=rows, value_range=run.value_range))
+    print(f"wrote {images.shape[0]} samples of step {run.step} ({run.weights} weights) "
           f"to {arguments.out}")
     return 0
 

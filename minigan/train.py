@@ -7,9 +7,10 @@ writes sample grids, a log, loss curves and checkpoints to runs/latest.
 import argparse
 import sys
 
+from .gan.config import TrainConfig
 from .gan.losses import LOSSES
-from .gan.models import MODELS
-from .gan.trainer import LR_SCHEDULES, TrainConfig, Trainer, TrainingDiverged
+from .gan.models import DEFAULT_STEPS, MODELS
+from .gan.trainer import LR_SCHEDULES, Trainer, TrainingDiverged
 
 DESCRIPTION = """\
 Train a generative adversarial network (GAN) with minigan.
@@ -75,7 +76,7 @@ def parser():
                       help="the MLP generator's output layer: tanh for data in [-1, 1], "
                            "sigmoid for [0, 1] (default: %(default)s)")
     how = p.add_argument_group("how long and how fast")
-    how.add_argument("--steps", type=int, help="generator updates (default: 1500)")
+    how.add_argument("--steps", type=int, help=f"generator updates (default: {DEFAULT_STEPS})")
     how.add_argument("--epochs", type=float, help="passes over the data instead of --steps")
     how.add_argument("--batch-size", type=int, default=defaults.batch_size,
                      help="(default: %(default)s)")

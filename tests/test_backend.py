@@ -41,7 +41,9 @@ def test_ops_run_on_each_backend(backend_name):
 
 def test_only_the_backend_imports_array_libraries():
     package = pathlib.Path(mg.__file__).parent
-    allowed = ("backend", "data", "io")
+    # backend/, and the host-side edges that use NumPy plainly: data, image files, checkpoints, the
+    # evaluation, the fixed noise of the sample grids, the sampling command line
+    allowed = ("backend", "data", "io", "evaluate", "gan", "sample")
     offenders = []
     for path in package.rglob("*.py"):
         relative = path.relative_to(package)

@@ -1,4 +1,5 @@
-"""GAN losses and penalties against PyTorch, and the model zoo's shapes."""
+"""GAN losses and penalties against PyTorch, the model zoo's shapes, what model_spec knows
+about each model, and the training step (gan_step)."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,11 @@ from support import assert_close, host, needs_torch, torch
 
 import minigan as mg
 from minigan import nn
-from minigan.gan import losses, models
+from minigan import backend
+from minigan.data import DataLoader, mnist5k
+from minigan.gan import TrainConfig, gan_step, losses, model_spec, models
+from minigan.optim import Adam
+from minigan.tensor import Tensor
 
 LOSS_NAMES = sorted(losses.LOSSES)
 
@@ -177,3 +182,64 @@ def test_build_rejects_mismatches():
         models.build("cdcgan", (1, 28, 28), num_classes=0)
     with pytest.raises(ValueError, match="unknown model"):
         models.build("vae", (1, 28, 28))
+
+
+# -- model_spec: one place that knows a model's needs -----------------------------------------
+@pytest.mark.parametrize("settings, norm", [
+    (dict(), "batch"), (dict(loss="hinge"), "spectral"), (dict(loss="wasserstein"), "none"),
+    (dict(gp_weight=10.0), "none"), (dict(loss="hinge", norm="batch"), "batch")])
+def test_model_spec_picks_the_discriminator_norm(settings, norm):
+    assert model_spec(TrainConfig(**settings)).discriminator_norm == norm
+
+
+def test_model_spec_knows_labels_ranges_and_sizes():
+    assert model_spec("cdcgan").conditional and not model_spec("dcgan").conditional
+    assert model_spec("toy").points and not model_spec("mlp").points
+    assert model_spec(TrainConfig(model="mlp", output="sigmoid")).output_range == (0.0, 1.0)
+    assert model_spec(TrainConfig(model="dcgan", output="sigmoid")).output_range == (-1.0, 1.0)
+    dcgan = model_spec("dcgan")
+    assert [dcgan.fitting_image_size(side) for side in (28, 30, 32, 50, 100)] == \
+        [None, 32, None, 64, 64]
+    assert model_spec("mlp").fitting_image_size(37) is None
+    assert dcgan.default_steps == models.DEFAULT_STEPS == 1500
+    with pytest.raises(ValueError, match="unknown model"):
+        model_spec("vae")
+
+
+def test_model_spec_builds_what_it_describes():
+    G, D = model_spec(TrainConfig(loss="hinge")).build((1, 28, 28), latent_dim=8, width=4)
+    assert any(name.endswith("weight_orig") for name, _ in D.named_parameters())
+    assert G(mg.randn(2, 8)).shape == (2, 1, 28, 28)
+
+
+# -- gan_step: the algorithm on one screen ----------------------------------------------------
+def _step_setup(model="dcgan", loss="non_saturating", gp_weight=0.0):
+    mg.manual_seed(0)
+    spec = model_spec(TrainConfig(model=model, loss=loss, gp_weight=gp_weight))
+    G, D = spec.build((1, 28, 28), latent_dim=8, width=4, num_classes=10)
+    batches = iter(DataLoader(mnist5k(), batch_size=8, seed=0))
+    return G, D, Adam(G.parameters()), Adam(D.parameters()), batches, spec.conditional
+
+
+@pytest.mark.parametrize("settings", [
+    dict(), dict(model="cdcgan", loss="wasserstein", gp_weight=10.0, r1_weight=1.0,
+                 n_critic=2)], ids=["dcgan", "cdcgan-gp-r1-ncritic2"])
+def test_gan_step_moves_its_numbers_to_the_host_once(settings, monkeypatch):
+    model, loss = settings.pop("model", "dcgan"), settings.get("loss", "non_saturating")
+    G, D, opt_g, opt_d, batches, conditional = _step_setup(model, loss,
+                                                           settings.get("gp_weight", 0.0))
+    transfers = []
+    device = backend.get("numpy")
+    to_host, item = device.to_host, Tensor.item
+    monkeypatch.setattr(device, "to_host", lambda a: transfers.append(1) or to_host(a))
+    monkeypatch.setattr(Tensor, "item", lambda t: transfers.append(1) or item(t))
+    first = {net: [p.numpy().copy() for p in net.parameters()] for net in (G, D)}
+    transfers.clear()
+    logged = gan_step(G, D, opt_g, opt_d, batches, latent_dim=8, conditional=conditional,
+                      **settings)
+    assert len(transfers) == 1
+    assert all(type(value) is float and np.isfinite(value) for value in logged.values())
+    assert {"d_loss", "g_loss", "d_real", "d_fake", "grad_norm_d", "grad_norm_g"} <= set(logged)
+    assert ("gradient_penalty" in logged) == ("r1_penalty" in logged) == ("gp_weight" in settings)
+    for net, before in first.items():  # both networks learn
+        assert any(not np.array_equal(a, p.numpy()) for a, p in zip(before, net.parameters()))

@@ -10,7 +10,7 @@ import pytest
 
 import minigan as mg
 from minigan import sample, train
-from minigan.gan import TrainConfig, Trainer, TrainingDiverged
+from minigan.gan import TrainConfig, Trainer, TrainingDiverged, load_run
 from minigan.io import checkpoint as checkpoints
 
 TINY = dict(batch_size=8, width=4, latent_dim=8, sample_every=2, checkpoint_every=2,
@@ -55,6 +55,22 @@ def test_smoke_run_of_each_combination(tmp_path, combination):
     assert checkpoints.latest_checkpoint(str(run)).endswith("step_0000003")
 
 
+def test_both_penalties_are_logged_each_as_itself(tmp_path):
+    """With --gp-weight and --r1-weight both, each penalty is logged under its own name, with
+    the value it has when it is the only one (it used to log R1 alone as "penalty")."""
+    def first_row(name, **penalties):
+        Trainer(tiny(tmp_path / name, steps=1, loss="wasserstein", **penalties)).run(
+            progress=False)
+        return json.loads(open(tmp_path / name / "run" / "log.jsonl").readline())
+
+    both = first_row("both", gp_weight=10.0, r1_weight=1.0)
+    gp_only, r1_only = first_row("gp", gp_weight=10.0), first_row("r1", r1_weight=1.0)
+    assert both["gradient_penalty"] == gp_only["gradient_penalty"]
+    assert both["r1_penalty"] == r1_only["r1_penalty"]
+    assert both["gradient_penalty"] != both["r1_penalty"]
+    assert "r1_penalty" not in gp_only and "gradient_penalty" not in r1_only
+
+
 def test_sample_grid_is_a_real_picture(tmp_path):
     trainer = Trainer(tiny(tmp_path, steps=1))
     path = trainer.save_samples()
@@ -86,6 +102,26 @@ def test_resume_continues_exactly(tmp_path, extra):
     rows_a = [json.loads(line) for line in open(tmp_path / "a" / "run" / "log.jsonl")]
     rows_b = [json.loads(line) for line in open(tmp_path / "b" / "run" / "log.jsonl")]
     assert [r["d_loss"] for r in rows_a] == [r["d_loss"] for r in rows_b]
+
+
+def test_load_run_gives_the_trained_models(tmp_path):
+    trainer = Trainer(tiny(tmp_path, steps=2, model="cdcgan", loss="hinge", ema=0.9))
+    trainer.run(progress=False)
+    run = load_run(str(tmp_path / "run"))
+    assert run.step == 2 and run.config == trainer.config and run.weights == "ema"
+    assert run.spec.conditional and run.spec.discriminator_norm == "spectral"
+    assert run.sample_shape == (1, 28, 28) and run.num_classes == 10
+    assert run.value_range == (-1.0, 1.0) and not run.generator.training
+    for ours, theirs in ((run.generator, trainer.ema.module),
+                         (run.discriminator, trainer.discriminator)):
+        for key, value in theirs.state_dict().items():
+            np.testing.assert_array_equal(ours.state_dict()[key].numpy(), value.numpy(), key)
+    raw = load_run(str(tmp_path / "run"), backend_name="numpy", use_ema=False)
+    assert raw.weights == "generator"
+    np.testing.assert_array_equal(next(raw.generator.parameters()).numpy(),
+                                  next(trainer.generator.parameters()).numpy())
+    with pytest.raises(FileNotFoundError, match="no run folder"):
+        load_run(str(tmp_path / "nowhere"))
 
 
 def test_a_killed_checkpoint_write_leaves_the_last_good_one(tmp_path, monkeypatch):

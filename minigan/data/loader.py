@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .. import backend as backends
+from ..backend import get as get_backend
 from ..tensor import Tensor
 
 # uint8 pixel p -> p / divisor - offset; both constants are exact in float32, so 0 and 255 map
@@ -37,7 +37,7 @@ class DataLoader:
         self.shuffle = shuffle
         self.seed = seed
         self.drop_last = drop_last
-        self.backend = backends.get(backend)
+        self.backend = get_backend(backend)
         self.output_range = output_range
         self.epoch = 0
         self._batches_done = 0  # batches of `epoch` already handed out

@@ -2,34 +2,31 @@
 discriminator. Both take uint8 images (N, C, H, W), the form that data sets, sample files and
 generators (after rounding) share, so every set is measured the same way."""
 
-import os
+import numpy as np
 
-from .. import backend as backends
-from ..gan import models
-from ..io import checkpoint as checkpoints
+from .. import backend
+from ..gan.run_folder import load_run
 from ..tensor import no_grad, tensor
 from .classifier import load_classifier
-
-xp = backends.host_module()
 
 CLASSIFIER_SHAPE = (1, 28, 28)
 
 
-def to_network_input(images, value_range, backend):
+def to_network_input(images, value_range, backend_name):
     """uint8 images -> a float32 Tensor in `value_range`, as the DataLoader scales them."""
     low, high = value_range
-    scaled = images.astype(xp.float32) * xp.float32((high - low) / 255.0) + xp.float32(low)
-    return tensor(scaled, backend=backend)
+    scaled = images.astype(np.float32) * np.float32((high - low) / 255.0) + np.float32(low)
+    return tensor(scaled, backend=backend_name)
 
 
 def in_batches(function, count, batch_size=250):
     """function(start, stop) -> host array, over [0, count) in batches, concatenated."""
-    return xp.concatenate([function(start, min(start + batch_size, count))
+    return np.concatenate([function(start, min(start + batch_size, count))
                            for start in range(0, count, batch_size)])
 
 
 def softmax(logits):
-    shifted = xp.exp(logits - logits.max(1, keepdims=True))
+    shifted = np.exp(logits - logits.max(1, keepdims=True))
     return shifted / shifted.sum(1, keepdims=True)
 
 
@@ -41,13 +38,13 @@ class ClassifierFeatures:
     note = ("features: the 128-d layer of minigan's MNIST classifier (97.5% held-out accuracy); "
             "FCD is FID with this network in place of Inception, comparable across runs")
 
-    def __init__(self, backend="numpy"):
-        self.backend = backend
+    def __init__(self, backend_name="numpy"):
+        self.backend = backend_name
         # building the model draws a random init (then replaced by the weights) from the
         # caller's random stream: rewind it, so that a run trains the same with evaluation
-        host = backends.get("numpy")
+        host = backend.get("numpy")
         state = host.rng_state()
-        self.model = load_classifier(backend)
+        self.model = load_classifier(backend_name)
         host.set_rng_state(state)
 
     def __call__(self, images):
@@ -64,9 +61,9 @@ class ClassifierFeatures:
                 features = self.model.features(
                     to_network_input(images[start:stop], (-1.0, 1.0), self.backend))
                 logits = self.model.head(features)
-            return xp.concatenate([features.numpy(), softmax(logits.numpy())], axis=1)
+            return np.concatenate([features.numpy(), softmax(logits.numpy())], axis=1)
 
-        both = in_batches(batch, len(images)).astype(xp.float64)
+        both = in_batches(batch, len(images)).astype(np.float64)
         return both[:, :-10], both[:, -10:]
 
 
@@ -78,13 +75,13 @@ class RunDiscriminator:
     labelled = False
 
     def __init__(self, discriminator, sample_shape, value_range, conditional, run_dir,
-                 backend="numpy"):
+                 backend_name="numpy"):
         self.discriminator = discriminator
         self.sample_shape = tuple(sample_shape)
         self.run_dir = run_dir
         self.value_range = value_range
         self.conditional = conditional
-        self.backend = backend
+        self.backend = backend_name
         self.note = (f"features: the last hidden layer of the discriminator of {run_dir}, "
                      "averaged over positions; its FD and KID compare generated sets only when "
                      "measured with this same discriminator (pass --discriminator to fix one), "
@@ -100,7 +97,7 @@ class RunDiscriminator:
         x = to_network_input(images[start:stop], self.value_range, self.backend)
         if not self.conditional:
             return (x,)
-        return x, tensor(xp.asarray(labels[start:stop], dtype=xp.int64), backend=self.backend)
+        return x, tensor(np.asarray(labels[start:stop], dtype=np.int64), backend=self.backend)
 
     def scores(self, images, labels=None):
         """D's raw outputs (logits or critic scores), (N,); a conditional D needs labels."""
@@ -113,7 +110,7 @@ class RunDiscriminator:
             with no_grad():
                 return self.discriminator(*self._input(images, labels, start, stop)).numpy()
 
-        return in_batches(batch, len(images)).astype(xp.float64)
+        return in_batches(batch, len(images)).astype(np.float64)
 
     def accuracy(self, real_scores, fake_scores):
         """Balanced accuracy of D calling real images real and generated ones fake: 0.5 when
@@ -122,7 +119,7 @@ class RunDiscriminator:
         The threshold is halfway between the medians of the two sets' scores, not the loss's
         own (logit 0, say): in eval mode batch norm uses running statistics averaged over real
         and fake batches, which shifts every score away from what D saw in training."""
-        threshold = (xp.median(real_scores) + xp.median(fake_scores)) / 2
+        threshold = (np.median(real_scores) + np.median(fake_scores)) / 2
         return float(((real_scores > threshold).mean() + (fake_scores <= threshold).mean()) / 2)
 
     def __call__(self, images):
@@ -139,40 +136,15 @@ class RunDiscriminator:
                 activations = hidden(self._input(images, None, start, stop)[0]).numpy()
             return activations.mean((2, 3)) if activations.ndim == 4 else activations
 
-        return in_batches(batch, len(images)).astype(xp.float64), None
-
-
-def _norm_of(weights):
-    """The discriminator's normalisation, read from its weight names."""
-    if any(key.endswith(".weight_orig") for key in weights):
-        return "spectral"
-    if any(key.endswith(".running_mean") for key in weights):
-        return "batch"
-    return "none"
+        return in_batches(batch, len(images)).astype(np.float64), None
 
 
 def load_discriminator(run_dir):
     """The discriminator of a run's latest checkpoint as a RunDiscriminator, or None where the
     checkpoint holds none."""
-    if not os.path.isdir(run_dir):
-        raise FileNotFoundError(f"no run folder {run_dir!r}: pass the --out folder of "
-                                "python -m minigan.train")
-    folder = checkpoints.latest_checkpoint(run_dir)
-    if folder is None:
-        raise FileNotFoundError(f"{run_dir!r} has no checkpoint: pass the --out folder of a run "
-                                "that has written one (checkpoints/latest.json)")
-    state, arrays = checkpoints.read_checkpoint(folder, ["models.safetensors"])
-    weights = {key[len("discriminator."):]: value
-               for key, value in arrays["models.safetensors"].items()
-               if key.startswith("discriminator.")}
-    if not weights:
+    run = load_run(run_dir)
+    if run.discriminator is None:
         return None
-    config = state["config"]
-    _, discriminator = models.build(config["model"], state["sample_shape"],
-                                    config["latent_dim"], config["width"], _norm_of(weights),
-                                    config["output"], state["num_classes"])
-    discriminator.load_state_dict(weights)
-    backend = config["backend"] if config["backend"] in backends.available() else "numpy"
-    return RunDiscriminator(discriminator.to(backend).eval(), state["sample_shape"],
-                            tuple(state["value_range"]), config["model"] == "cdcgan", run_dir,
-                            backend)
+    backend_name = next(run.discriminator.parameters()).backend
+    return RunDiscriminator(run.discriminator, run.sample_shape, run.value_range,
+                            run.spec.conditional, run_dir, backend_name)

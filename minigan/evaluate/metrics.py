@@ -11,13 +11,11 @@
   says about the samples (mode coverage and how recognisable they are).
 """
 
-from ..backend import host_module
-
-xp = host_module()
+import numpy as np
 
 
 def _as_float64_rows(features, name):
-    features = xp.asarray(features, dtype=xp.float64)
+    features = np.asarray(features, dtype=np.float64)
     if features.ndim != 2 or len(features) < 2:
         raise ValueError(f"{name} must be a 2-D array (N, d) with at least 2 rows, got shape "
                          f"{features.shape}")
@@ -27,8 +25,8 @@ def _as_float64_rows(features, name):
 def _psd_sqrt(matrix):
     """The square root of a symmetric positive semi-definite matrix, from its eigenvalues
     (tiny negative ones, rounding errors, are clipped to 0)."""
-    values, vectors = xp.linalg.eigh(matrix)
-    return (vectors * xp.sqrt(xp.clip(values, 0.0, None))) @ vectors.T
+    values, vectors = np.linalg.eigh(matrix)
+    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
 
 
 def gaussian_frechet_distance(mean_a, covariance_a, mean_b, covariance_b):
@@ -39,10 +37,10 @@ def gaussian_frechet_distance(mean_a, covariance_a, mean_b, covariance_b):
     # matrix with the same eigenvalues as C_a C_b: stable where sqrtm(C_a C_b) is not
     root_a = _psd_sqrt(covariance_a)
     middle = root_a @ covariance_b @ root_a
-    eigenvalues = xp.linalg.eigvalsh((middle + middle.T) / 2)
-    trace_of_root = xp.sqrt(xp.clip(eigenvalues, 0.0, None)).sum()
+    eigenvalues = np.linalg.eigvalsh((middle + middle.T) / 2)
+    trace_of_root = np.sqrt(np.clip(eigenvalues, 0.0, None)).sum()
     difference = mean_a - mean_b
-    distance = (difference @ difference + xp.trace(covariance_a) + xp.trace(covariance_b)
+    distance = (difference @ difference + np.trace(covariance_a) + np.trace(covariance_b)
                 - 2.0 * trace_of_root)
     return max(float(distance), 0.0)
 
@@ -54,8 +52,8 @@ def frechet_distance(features_a, features_b):
     b = _as_float64_rows(features_b, "features_b")
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"feature sets of different widths: {a.shape[1]} and {b.shape[1]}")
-    return gaussian_frechet_distance(a.mean(0), xp.cov(a, rowvar=False),
-                                     b.mean(0), xp.cov(b, rowvar=False))
+    return gaussian_frechet_distance(a.mean(0), np.cov(a, rowvar=False),
+                                     b.mean(0), np.cov(b, rowvar=False))
 
 
 def _polynomial_kernel(x, y):
@@ -70,8 +68,8 @@ def unbiased_mmd2(x, y):
     # MMD^2_u = mean_{i!=j} k(x_i, x_j) + mean_{i!=j} k(y_i, y_j) - 2 mean_{i,j} k(x_i, y_j)
     m, n = len(x), len(y)
     k_xx, k_yy = _polynomial_kernel(x, x), _polynomial_kernel(y, y)
-    within_x = (k_xx.sum() - xp.trace(k_xx)) / (m * (m - 1))
-    within_y = (k_yy.sum() - xp.trace(k_yy)) / (n * (n - 1))
+    within_x = (k_xx.sum() - np.trace(k_xx)) / (m * (m - 1))
+    within_y = (k_yy.sum() - np.trace(k_yy)) / (n * (n - 1))
     return float(within_x + within_y - 2.0 * _polynomial_kernel(x, y).mean())
 
 
@@ -86,29 +84,29 @@ def kernel_distance(features_a, features_b, subsets=10, subset_size=1000, seed=0
         raise ValueError(f"subset_size must be at least 2 (pairs within a subset), got "
                          f"{subset_size}")
     size = min(subset_size, len(a), len(b))
-    rng = xp.random.default_rng(seed)
+    rng = np.random.default_rng(seed)
     values = [unbiased_mmd2(a[rng.choice(len(a), size, replace=False)],
                             b[rng.choice(len(b), size, replace=False)]) for _ in range(subsets)]
-    return float(xp.mean(values)), float(xp.std(values))
+    return float(np.mean(values)), float(np.std(values))
 
 
 def _squared_distances(x, y):
     # |x - y|^2 = |x|^2 + |y|^2 - 2 x.y, clipped at 0 against rounding
     squared = (x * x).sum(1)[:, None] + (y * y).sum(1)[None, :] - 2.0 * x @ y.T
-    return xp.clip(squared, 0.0, None)
+    return np.clip(squared, 0.0, None)
 
 
 def _knn_radii(points, k, chunk):
     """The squared distance from each point to its k-th nearest other point."""
-    radii = xp.empty(len(points))
+    radii = np.empty(len(points))
     for start in range(0, len(points), chunk):
         block = _squared_distances(points[start:start + chunk], points)
-        radii[start:start + chunk] = xp.partition(block, k, axis=1)[:, k]  # index 0: itself
+        radii[start:start + chunk] = np.partition(block, k, axis=1)[:, k]  # index 0: itself
     return radii
 
 
 def _inside_any_ball(queries, centres, radii, chunk):
-    inside = xp.zeros(len(queries), dtype=bool)
+    inside = np.zeros(len(queries), dtype=bool)
     for start in range(0, len(queries), chunk):
         block = _squared_distances(queries[start:start + chunk], centres)
         inside[start:start + chunk] = (block <= radii[None, :]).any(1)
@@ -134,8 +132,8 @@ def precision_recall(real, fake, k=3, chunk=1024):
 
 def class_histogram(probabilities):
     """The share of samples that the classifier assigns to each class (its argmax), (K,)."""
-    probabilities = xp.asarray(probabilities)
-    counts = xp.bincount(probabilities.argmax(1), minlength=probabilities.shape[1])
+    probabilities = np.asarray(probabilities)
+    counts = np.bincount(probabilities.argmax(1), minlength=probabilities.shape[1])
     return counts / counts.sum()
 
 
@@ -143,17 +141,17 @@ def kl_to_uniform(histogram):
     """KL(histogram || uniform) in nats: 0 when every class is equally common, log(K) when one
     class holds every sample."""
     # KL(p || 1/K) = sum_k p_k log(K p_k), with 0 log 0 = 0
-    histogram = xp.asarray(histogram, dtype=xp.float64)
+    histogram = np.asarray(histogram, dtype=np.float64)
     present = histogram[histogram > 0]
-    return float((present * xp.log(len(histogram) * present)).sum())
+    return float((present * np.log(len(histogram) * present)).sum())
 
 
 def classes_covered(histogram, minimum_share=0.01):
     """How many classes hold at least `minimum_share` of the samples."""
-    return int((xp.asarray(histogram) >= minimum_share).sum())
+    return int((np.asarray(histogram) >= minimum_share).sum())
 
 
 def confident_share(probabilities, threshold=0.9):
     """The share of samples whose most likely class has probability >= threshold: digits the
     classifier recognises at once."""
-    return float((xp.asarray(probabilities).max(1) >= threshold).mean())
+    return float((np.asarray(probabilities).max(1) >= threshold).mean())

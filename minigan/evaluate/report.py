@@ -16,16 +16,16 @@ import os
 import sys
 import time
 
-from .. import backend as backends
+import numpy as np
+
+from .. import backend
 from ..data import load, mnist5k
-from ..gan.trainer import load_generator
-from ..io.checkpoint import read_json, write_json_atomic
+from ..gan.run_folder import RunFolder, load_run
+from ..io.checkpoint import write_json_atomic
 from ..io.images import to_uint8
 from ..tensor import no_grad, tensor
 from . import metrics
 from .features import CLASSIFIER_SHAPE, ClassifierFeatures, load_discriminator
-
-xp = backends.host_module()
 
 ROWS = {"generated": "generated", "real_vs_real": "real vs real", "noise": "noise"}
 LEGEND = {
@@ -58,29 +58,30 @@ def read_samples(path):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no sample file {path!r}: write one with python -m "
                                 "minigan.sample --run DIR --n 1000 --out samples.npz")
-    with xp.load(path, allow_pickle=False) as archive:
+    with np.load(path, allow_pickle=False) as archive:
         if "images" not in archive.files:
             raise ValueError(f"{path!r} has no array 'images' (it has {sorted(archive.files)}); "
                              "store uint8 images (N, H, W) or (N, H, W, C) under that name, as "
                              "python -m minigan.sample --out FILE.npz does")
         images = archive["images"]
-    if images.dtype != xp.uint8 or images.ndim not in (3, 4):
+    if images.dtype != np.uint8 or images.ndim not in (3, 4):
         raise ValueError(f"{path!r}: 'images' must be uint8 (N, H, W) or (N, H, W, C), got "
                          f"{images.dtype} {images.shape}; scale float images to 0..255 and "
                          "convert with .astype(numpy.uint8)")
     return images[:, None] if images.ndim == 3 else images.transpose(0, 3, 1, 2)
 
 
-def generate(generator, info, count, seed=0, batch_size=250):
+def generate(run, count, seed=0, batch_size=250):
     """(uint8 images (N, C, H, W), labels or None, images per second) from a run's generator;
     the speed counts the generator only, on its own backend, synchronised."""
+    generator = run.generator
     backend_name = next(generator.parameters()).backend
-    source = backends.get(backend_name)
+    device = backend.get(backend_name)
     # the noise and labels of python -m minigan.sample --seed: the same images for the same seed
-    noise = xp.random.default_rng(seed).standard_normal(
-        (count, info["config"].latent_dim)).astype(xp.float32)
-    conditional = info["config"].model == "cdcgan"
-    labels = xp.arange(count) % info["num_classes"] if conditional else None
+    noise = np.random.default_rng(seed).standard_normal(
+        (count, run.config.latent_dim)).astype(np.float32)
+    conditional = run.spec.conditional
+    labels = np.arange(count) % run.num_classes if conditional else None
 
     def forward(start, stop):
         z = tensor(noise[start:stop], backend=backend_name)
@@ -92,13 +93,13 @@ def generate(generator, info, count, seed=0, batch_size=250):
     forward(0, min(2, count))  # compile the kernels outside the timing
     batches, seconds = [], 0.0
     for start in range(0, count, batch_size):
-        source.synchronize()
+        device.synchronize()
         started = time.perf_counter()
         images = forward(start, min(start + batch_size, count))
-        source.synchronize()
+        device.synchronize()
         seconds += time.perf_counter() - started
-        batches.append(to_uint8(images.numpy(), info["value_range"]))
-    return xp.concatenate(batches), labels, count / seconds
+        batches.append(to_uint8(images.numpy(), run.value_range))
+    return np.concatenate(batches), labels, count / seconds
 
 
 def mnist_reference():
@@ -114,14 +115,14 @@ def data_reference(spec, sample_shape, count, seed=0):
     """Up to `count` random images of data set `spec`, at `sample_shape`, with their labels."""
     channels, size, _ = sample_shape
     dataset = load(spec, image_size=size, channels=channels)
-    chosen = xp.sort(xp.random.default_rng(seed).permutation(len(dataset))[:count])
+    chosen = np.sort(np.random.default_rng(seed).permutation(len(dataset))[:count])
     return dataset.images[chosen], dataset.labels[chosen]
 
 
 def noise_images(count, sample_shape, seed=0):
     """Uniform random uint8 images: the worst case."""
-    return xp.random.default_rng([seed, 2]).integers(0, 256, (count, *sample_shape),
-                                                     dtype=xp.uint8)
+    return np.random.default_rng([seed, 2]).integers(0, 256, (count, *sample_shape),
+                                                     dtype=np.uint8)
 
 
 # -- the numbers ------------------------------------------------------------------------------
@@ -151,12 +152,12 @@ def evaluate(images, real_images, network, labels=None, real_labels=None, discri
         raise ValueError(f"only {len(real_images)} real images: the reference rows need at "
                          "least 8")
     noise = noise_images(len(images), images.shape[1:], seed)
-    shuffled = xp.random.default_rng([seed, 4]).permutation(len(real_images))  # data sets come
+    shuffled = np.random.default_rng([seed, 4]).permutation(len(real_images))  # data sets come
     real_images = real_images[shuffled]  # sorted by class: halves must be alike
     real_labels = None if real_labels is None else real_labels[shuffled]
     half = len(real_images) // 2
     real_features, real_probabilities = network(real_images)
-    noise_labels = None if labels is None else xp.random.default_rng(seed).permutation(labels)
+    noise_labels = None if labels is None else np.random.default_rng(seed).permutation(labels)
     candidates = {  # row: (features, probabilities, images, labels)
         "generated": (*network(images), images, labels),
         "real_vs_real": (real_features[half:],
@@ -273,58 +274,64 @@ def parser():
 
 
 def _run_config(run_dir):
-    path = os.path.join(run_dir, "config.json")
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{run_dir!r} is not a minigan run folder (no config.json): "
-                                "pass the --out folder of python -m minigan.train")
-    return read_json(path)
+    return RunFolder(run_dir).read_config()
+
+
+def _candidates(arguments):
+    """(uint8 images, labels or None, images per second or None, step or None): the run's
+    generated images, or the sample file's."""
+    if arguments.run:
+        _run_config(arguments.run)
+        run = load_run(arguments.run, use_ema=not arguments.no_ema)
+        if run.spec.points:
+            raise ValueError(f"{arguments.run!r} generates 2-D points, not images: its samples/ "
+                             "folder has the scatter plots")
+        return (*generate(run, arguments.n, arguments.seed), run.step)
+    images = read_samples(arguments.samples)[:arguments.n]
+    if len(images) < 8:
+        raise ValueError(f"{arguments.samples!r} holds {len(images)} images: the metrics "
+                         "need at least 8 (write 1000 with minigan.sample --n 1000)")
+    return images, None, None, None
+
+
+def _features(feature_name, discriminator, data_spec, images, arguments, notes):
+    """(the feature network, real images, their labels) for the chosen features."""
+    if feature_name == "classifier":
+        real_images, real_labels = mnist_reference()
+        notes.append(f"the real images: the {len(real_images)} MNIST-5k digits held out from "
+                     "the classifier's training")
+        return ClassifierFeatures(), real_images, real_labels
+    if discriminator is None:
+        raise ValueError(
+            f"images of shape {tuple(images.shape[1:])} (C, H, W) are not 28x28 grey "
+            "digits, so they are measured in a discriminator's features: pass --run DIR "
+            "or --discriminator DIR, a run whose checkpoint has a discriminator")
+    if data_spec is None:
+        raise ValueError("discriminator features need real images: pass --data")
+    real_images, real_labels = data_reference(data_spec, images.shape[1:], arguments.n,
+                                              arguments.seed)
+    notes.append(f"the real images: {len(real_images)} from {data_spec}")
+    return discriminator, real_images, real_labels
 
 
 def run_evaluation(arguments):
     """Everything the command line does except printing: returns the result dict."""
     if arguments.n < 8:
         raise ValueError(f"--n {arguments.n} is too few: the metrics need at least 8 images")
-    notes, labels, speed, step = [], None, None, None
     for folder in (arguments.run, arguments.discriminator):
         if folder is not None and not os.path.isdir(folder):
             raise FileNotFoundError(f"no run folder {folder!r}: pass the --out folder of "
                                     "python -m minigan.train")
-    if arguments.run:
-        _run_config(arguments.run)
-        generator, info = load_generator(arguments.run, use_ema=not arguments.no_ema)
-        if len(info["sample_shape"]) != 3:
-            raise ValueError(f"{arguments.run!r} generates 2-D points, not images: its samples/ "
-                             "folder has the scatter plots")
-        images, labels, speed = generate(generator, info, arguments.n, arguments.seed)
-        step = info["step"]
-    else:
-        images = read_samples(arguments.samples)[:arguments.n]
-        if len(images) < 8:
-            raise ValueError(f"{arguments.samples!r} holds {len(images)} images: the metrics "
-                             "need at least 8 (write 1000 with minigan.sample --n 1000)")
+    images, labels, speed, step = _candidates(arguments)
     judge_dir = arguments.discriminator or arguments.run
     discriminator = load_discriminator(judge_dir) if judge_dir else None
     data_spec = arguments.data or (_run_config(judge_dir)["data"] if judge_dir else None)
     digits = tuple(images.shape[1:]) == CLASSIFIER_SHAPE and (
         data_spec is None or data_spec.startswith("mnist"))
     feature_name = arguments.features or ("classifier" if digits else "discriminator")
-    if feature_name == "classifier":
-        network = ClassifierFeatures()
-        real_images, real_labels = mnist_reference()
-        notes.append(f"the real images: the {len(real_images)} MNIST-5k digits held out from "
-                     "the classifier's training")
-    else:
-        if discriminator is None:
-            raise ValueError(
-                f"images of shape {tuple(images.shape[1:])} (C, H, W) are not 28x28 grey "
-                "digits, so they are measured in a discriminator's features: pass --run DIR "
-                "or --discriminator DIR, a run whose checkpoint has a discriminator")
-        if data_spec is None:
-            raise ValueError("discriminator features need real images: pass --data")
-        network = discriminator
-        real_images, real_labels = data_reference(data_spec, images.shape[1:], arguments.n,
-                                                  arguments.seed)
-        notes.append(f"the real images: {len(real_images)} from {data_spec}")
+    notes = []
+    network, real_images, real_labels = _features(feature_name, discriminator, data_spec,
+                                                  images, arguments, notes)
     if discriminator is not None and discriminator.conditional and labels is None:
         notes.append("D acc left out: the conditional discriminator needs the samples' labels")
     rows = evaluate(images, real_images, network, labels, real_labels, discriminator, speed,

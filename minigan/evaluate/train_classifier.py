@@ -6,18 +6,18 @@ file (or to --out).
 """
 
 import argparse
-import json
 import os
 import sys
 import time
 
-from .. import backend as backends
+import numpy as np
+
 from .. import functional as F
 from .. import optim
 from ..data import DataLoader, mnist5k
 from ..data.dataset import Dataset
 from ..io.checkpoint import save_arrays, write_json_atomic
-from ..tensor import manual_seed, no_grad, tensor
+from ..tensor import manual_seed, no_grad
 from .classifier import RECORD, WEIGHTS, MNISTClassifier
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -25,11 +25,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def split(dataset, held_out_per_class=100, seed=0):
     """(train, held out): the same held-out digits every time."""
-    host = backends.host_module()
-    rng = host.random.default_rng(seed)
-    held = host.zeros(len(dataset), dtype=bool)
+    rng = np.random.default_rng(seed)
+    held = np.zeros(len(dataset), dtype=bool)
     for digit in range(dataset.num_classes):
-        members = host.flatnonzero(dataset.labels == digit)
+        members = np.flatnonzero(dataset.labels == digit)
         held[rng.choice(members, held_out_per_class, replace=False)] = True
     part = lambda mask: Dataset(dataset.images[mask], dataset.labels[mask],  # noqa: E731
                                 dataset.num_classes, dataset.name)

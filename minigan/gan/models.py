@@ -13,7 +13,12 @@
 
 Every generator takes z of shape (N, latent_dim) (and labels for the conditional ones) and
 every discriminator returns logits of shape (N,).
+
+`model_spec(config)` is the one place that knows what a model needs from a run: labels or not,
+the output range of its data, its discriminator's normalisation, the image sizes it builds.
 """
+
+import dataclasses
 
 from .. import nn
 from ..functional import concatenate
@@ -211,6 +216,7 @@ class ToyDiscriminator(nn.Module):
 
 
 MODELS = ("dcgan", "cdcgan", "mlp", "toy")
+DEFAULT_STEPS = 1500  # generator updates of a run given neither --steps nor --epochs
 
 
 def build(model, sample_shape, latent_dim=100, width=64, norm="batch", output="tanh",
@@ -241,3 +247,62 @@ def build(model, sample_shape, latent_dim=100, width=64, norm="batch", output="t
         return (ConditionalGenerator(num_classes, latent_dim, height, channels, width),
                 ConditionalDiscriminator(num_classes, height, channels, width, norm))
     raise ValueError(f"unknown model {model!r}: choose one of {MODELS}")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """What a model needs from a run, resolved from its configuration (see model_spec)."""
+
+    name: str
+    conditional: bool  # G and D also take class labels
+    points: bool  # it makes 2-D points (the toy sets), not images
+    output: str  # the generator's last activation: "tanh" (data in [-1, 1]) or "sigmoid"
+    discriminator_norm: str  # "batch", "none" or "spectral"
+    image_sizes: tuple = ()  # the image sides it builds for; () = any
+    default_steps: int = DEFAULT_STEPS
+
+    @property
+    def output_range(self):
+        """The value range of generated (and of the scaled real) samples."""
+        return (0.0, 1.0) if self.output == "sigmoid" else (-1.0, 1.0)
+
+    def fitting_image_size(self, side):
+        """The image size to resize data of this side to: None when it fits as it is,
+        else the smallest size the model builds for that holds it."""
+        if not self.image_sizes or side in self.image_sizes:
+            return None
+        return min((size for size in self.image_sizes if size >= side),
+                   default=max(self.image_sizes))
+
+    def build(self, sample_shape, latent_dim=100, width=64, num_classes=0):
+        """(generator, discriminator) for the data's sample shape."""
+        return build(self.name, sample_shape, latent_dim, width, self.discriminator_norm,
+                     self.output, num_classes)
+
+
+def discriminator_norm(norm="auto", loss="non_saturating", gp_weight=0.0):
+    """The discriminator's normalisation; "auto" picks spectral norm for the hinge loss, none
+    for a critic (a per-sample gradient penalty means nothing through batch statistics) and
+    batch norm otherwise."""
+    if norm != "auto":
+        return norm
+    if loss == "hinge":
+        return "spectral"
+    if gp_weight > 0 or loss == "wasserstein":
+        return "none"
+    return "batch"
+
+
+def model_spec(config_or_name):
+    """The ModelSpec of a TrainConfig (or of a model name, with the default settings)."""
+    if isinstance(config_or_name, str):
+        name, output, norm = config_or_name, "tanh", discriminator_norm()
+    else:
+        config = config_or_name
+        name, output = config.model, config.output
+        norm = discriminator_norm(config.norm, config.loss, config.gp_weight)
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}: choose one of {MODELS}")
+    return ModelSpec(name=name, conditional=name == "cdcgan", points=name == "toy",
+                     output=output if name == "mlp" else "tanh", discriminator_norm=norm,
+                     image_sizes=tuple(DCGAN_START) if name in ("dcgan", "cdcgan") else ())

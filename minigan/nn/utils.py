@@ -71,19 +71,23 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     return module
 
 
-def get_total_norm(tensors, norm_type=2.0):
+def total_norm(tensors, norm_type=2.0):
     """The norm of all `tensors` together, as if flattened into one vector (None entries are
-    skipped); computed where the tensors live, with one transfer of the result to the host."""
+    skipped), as a 0-d float64 Tensor where the tensors live: no transfer to the host."""
     tensors = [t for t in tensors if t is not None]
-    if not tensors:
-        return 0.0
     with no_grad():
         if norm_type == math.inf:
-            return float(stack([t.abs().max() for t in tensors]).max().item())
+            return stack([t.abs().max().astype("float64") for t in tensors]).max()
         # per-tensor sums of |t|^p, joined in float64 as a Python sum of floats would be
         sums = [((t * t) if norm_type == 2 else t.abs() ** norm_type).sum().astype("float64")
                 for t in tensors]
-        return float(stack(sums).sum().item()) ** (1.0 / norm_type)
+        return stack(sums).sum() ** (1.0 / norm_type)
+
+
+def get_total_norm(tensors, norm_type=2.0):
+    """total_norm as a Python float: one transfer of the result to the host."""
+    tensors = [t for t in tensors if t is not None]
+    return float(total_norm(tensors, norm_type).item()) if tensors else 0.0
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
