@@ -14,7 +14,7 @@ from minigan.data import load
 from minigan.io.images import image_grid, save_image
 from minigan.restore import restore
 from minigan.restore.compare import hole_mse, square_holes, telea_inpaint
-from minigan.restore.runs import load_models
+from minigan.gan import load_run
 
 
 def masked_digits(count, seed):
@@ -39,7 +39,7 @@ def main():
     runs = {"GAN": arguments.gan, "VAE": arguments.vae}
     for name, run in runs.items():
         if run:
-            generator = load_models(run).generator
+            generator = load_run(run).generator
             for average in (1, 4):
                 rows[f"{name}, average of {average}"] = restore(
                     generator, damaged, holes, average=average, seed=0).images

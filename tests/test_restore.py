@@ -8,11 +8,10 @@ import pytest
 from support import assert_close, host, needs_torch, torch
 
 import minigan as mg
-from minigan.gan import TrainConfig, Trainer
+from minigan.gan import TrainConfig, Trainer, load_run
 from minigan.restore import Degradation, gaussian_kernel, restore
 from minigan.restore.cli import main
 from minigan.restore.compare import hole_mse, square_holes, telea_inpaint
-from minigan.restore.runs import load_models
 
 
 # -- the forward models of the damage ---------------------------------------------------------
@@ -176,7 +175,7 @@ def dcgan_600(tmp_path_factory):
     folder = tmp_path_factory.mktemp("dcgan") / "run"
     Trainer(TrainConfig(steps=600, seed=0, sample_every=600, checkpoint_every=600,
                         num_samples=16, out=str(folder))).run(progress=False)
-    return load_models(str(folder)).generator
+    return load_run(str(folder)).generator
 
 
 def _masked_digits(count, seed):

@@ -6,7 +6,7 @@ import pytest
 from support import assert_close, host, needs_torch, torch
 
 import minigan as mg
-from minigan.gan import vae
+from minigan.gan import models, vae
 from minigan.optim import Adam
 
 
@@ -59,7 +59,7 @@ def test_reconstruction_loss_matches_torch_bce_summed_over_pixels():
 def _tiny_vae():
     """A 28x28 VAE of width 2 and 2 latent dimensions, in float64."""
     mg.manual_seed(0)
-    decoder, encoder = vae.build_vae((1, 28, 28), latent_dim=2, width=2)
+    decoder, encoder = models.build("vae", (1, 28, 28), latent_dim=2, width=2)
     return decoder.double(), encoder.double()
 
 
@@ -85,18 +85,17 @@ def test_elbo_gradcheck_and_gradgradcheck_on_a_tiny_vae():
 
 
 def test_shapes_and_that_the_decoder_is_the_dcgan_generator():
-    from minigan.gan.models import DCGANGenerator
-    decoder, encoder = vae.build_vae((3, 32, 32), latent_dim=8, width=4)
-    assert isinstance(decoder, DCGANGenerator)
+    decoder, encoder = models.build("vae", (3, 32, 32), latent_dim=8, width=4)
+    assert isinstance(decoder, models.DCGANGenerator)
     mu, logvar = encoder(mg.randn(5, 3, 32, 32))
     assert mu.shape == logvar.shape == (5, 8)
     assert decoder(mu).shape == (5, 3, 32, 32)
     with pytest.raises(ValueError, match="square images"):
-        vae.build_vae((1, 28, 20))
+        models.build("vae", (1, 28, 20))
 
 
 def test_vae_steps_lower_the_negative_elbo_on_a_fixed_batch():
-    decoder, encoder = vae.build_vae((1, 28, 28), latent_dim=4, width=4)
+    decoder, encoder = models.build("vae", (1, 28, 28), latent_dim=4, width=4)
     digits = mg.data.load("mnist5k").images[:8]  # (8, 1, 28, 28) uint8
     images = mg.tensor(digits.astype(np.float32) / 127.5 - 1)
     batches = iter([(images, None)] * 30)
@@ -106,3 +105,62 @@ def test_vae_steps_lower_the_negative_elbo_on_a_fixed_batch():
     assert all(np.isfinite(row["loss"]) for row in rows)
     first, last = np.mean([r["loss"] for r in rows[:5]]), np.mean([r["loss"] for r in rows[-5:]])
     assert last < 0.85 * first, (first, last)
+
+
+# -- trained, sampled, evaluated and used for restoration from the command lines --------------
+TINY_VAE = ["--model", "vae", "--batch-size", "8", "--width", "4", "--latent-dim", "8",
+            "--sample-every", "2", "--checkpoint-every", "2", "--no-progress"]
+
+
+def _encoder_and_decoder_weights(trainer):
+    return {**{f"D.{k}": v.numpy() for k, v in trainer.generator.state_dict().items()},
+            **{f"E.{k}": v.numpy() for k, v in trainer.encoder.state_dict().items()}}
+
+
+def test_the_trainer_trains_a_vae_and_resumes_it_exactly(tmp_path):
+    from minigan.gan import TrainConfig, Trainer
+    settings = dict(model="vae", batch_size=8, width=4, latent_dim=8, sample_every=2,
+                    checkpoint_every=2, num_samples=8, lr_g=1e-3, lr_schedule="cosine")
+    straight = Trainer(TrainConfig(steps=4, out=str(tmp_path / "a"), **settings))
+    metrics = straight.run(progress=False)
+    assert straight.discriminator is None and straight.opt_d is None
+    assert {"loss", "reconstruction", "kl", "grad_norm", "lr_g"} <= set(metrics)
+    first = Trainer(TrainConfig(steps=4, out=str(tmp_path / "b"), **settings))
+    first.run(progress=False, until=2)
+    resumed = Trainer.resume(str(tmp_path / "b"))
+    resumed.run(progress=False)
+    expected, actual = _encoder_and_decoder_weights(straight), \
+        _encoder_and_decoder_weights(resumed)
+    assert expected.keys() == actual.keys()
+    for key in expected:
+        np.testing.assert_array_equal(actual[key], expected[key], err_msg=key)
+    assert (tmp_path / "a" / "losses.png").exists()
+
+
+def test_vae_trains_samples_evaluates_and_restores_from_the_command_line(tmp_path, capsys):
+    from minigan import sample, train
+    from minigan.evaluate.report import main as evaluate
+    from minigan.gan import load_run
+    from minigan.restore.cli import main as restore
+    run = str(tmp_path / "vae")
+    assert train.main(TINY_VAE + ["--steps", "2", "--out", run]) == 0
+    assert "the ELBO" in capsys.readouterr().out
+    loaded = load_run(run)
+    assert loaded.spec.kind == "vae" and loaded.discriminator is None
+    assert loaded.generator(mg.randn(3, 8)).shape == (3, 1, 28, 28)
+    assert sample.main(["--run", run, "--n", "16", "--out", str(tmp_path / "grid.png")]) == 0
+    assert evaluate(["--run", run, "--n", "16"]) == 0
+    assert "generated" in capsys.readouterr().out
+    import cv2
+    cv2.imwrite(str(tmp_path / "digit.png"), np.zeros((14, 14), np.uint8))
+    assert restore(["--run", run, "--input", str(tmp_path / "digit.png"), "--degrade",
+                    "downsample", "--out", str(tmp_path / "big.png"), "--steps", "2"]) == 0
+    assert restore(["--run", run, "--input", str(tmp_path / "digit.png"), "--degrade",
+                    "downsample", "--out", str(tmp_path / "big.png"), "--perceptual", "1"]) == 2
+    assert "has none (a VAE)" in capsys.readouterr().err
+
+
+def test_model_spec_of_the_vae():
+    spec = models.model_spec("vae")
+    assert spec.kind == "vae" and not spec.conditional and spec.output_range == (-1.0, 1.0)
+    assert spec.fitting_image_size(25) == 28 and models.model_spec("dcgan").kind == "gan"

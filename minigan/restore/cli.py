@@ -12,10 +12,10 @@ import sys
 import cv2
 import numpy as np
 
+from ..gan.run_folder import load_run
 from ..io.images import save_image, to_uint8
 from .degrade import MODES, Degradation
 from .inversion import restore
-from .runs import load_models
 
 EXAMPLES = """\
 The image must have the run's channels and size (the low-resolution size for --degrade
@@ -104,7 +104,10 @@ def run(arguments):
     for name in ("steps", "restarts", "average"):
         if getattr(arguments, name) < 1:
             raise ValueError(f"--{name} must be at least 1, got {getattr(arguments, name)}")
-    models = load_models(arguments.run, use_ema=not arguments.no_ema)
+    models = load_run(arguments.run, use_ema=not arguments.no_ema)
+    if models.spec.conditional or models.spec.points:
+        raise ValueError(f"the run {arguments.run!r} is a {models.spec.name} model; restoration "
+                         "needs an unconditional image generator (dcgan, mlp or vae)")
     if arguments.perceptual and models.discriminator is None:
         raise ValueError(f"--perceptual needs a discriminator, and the run {arguments.run!r} "
                          "has none (a VAE); leave --perceptual out")
