@@ -115,9 +115,11 @@ def test_cli_degrade_modes_write_a_full_size_image(tiny_run, tmp_path, mode, siz
     assert cv2.imread(str(out), 0).shape == (28, 28)
 
 
-@pytest.mark.parametrize("extra", [[], ["--degrade", "blur"]])
+@pytest.mark.parametrize("extra", [[], ["--degrade", "blur"], ["--degrade", "downsample"]])
 def test_cli_perceptual_term_on_the_discriminators_features(tiny_run, tmp_path, extra):
-    image, mask = _digit_and_mask(tmp_path)
+    small = "downsample" in extra  # the image and mask are 14x14, upsampled for the features
+    image, mask = _digit_and_mask(tmp_path, size=14 if small else 28,
+                                  hole=(slice(2, 6), slice(2, 6)) if small else (slice(8, 20),) * 2)
     out = tmp_path / "out.png"
     assert main(["--run", str(tiny_run), "--input", image, "--mask", mask, "--out", str(out),
                  "--steps", "2", "--restarts", "2", "--perceptual", "0.5", *extra]) == 0
