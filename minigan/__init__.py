@@ -8,20 +8,23 @@ backpropagation trains a GAN, and to train one.
     (3,)
 """
 
-from . import backend
+from . import backend  # first: it sets OpenBLAS's options before NumPy loads
+
+import numpy as np
+
 from . import functional
 from . import functional as F
 from . import data, nn, optim
+from .creation import (arange, full, manual_seed, ones, ones_like, rand, randint, randn, tensor,
+                       zeros, zeros_like)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .tensor import (Function, Tensor, arange, enable_grad, full, grad, is_grad_enabled,
-                     manual_seed, no_grad, ones, ones_like, rand, randint, randn, tensor, zeros,
-                     zeros_like)
+from .tensor import Function, Tensor, enable_grad, grad, is_grad_enabled, no_grad
 
 __version__ = "0.1.0"
 
-float32 = backend.host_module().dtype("float32")
-float64 = backend.host_module().dtype("float64")
-int64 = backend.host_module().dtype("int64")
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+int64 = np.dtype("int64")
 
 cat = functional.concatenate
 stack = functional.stack
@@ -41,9 +44,9 @@ def get_default_backend():
 
 
 __all__ = [
-    "F", "Function", "data", "nn", "optim", "GradcheckError", "Tensor", "arange", "backend", "cat", "enable_grad",
-    "float32", "float64", "full", "functional", "get_default_backend", "grad", "gradcheck",
-    "gradgradcheck", "int64", "is_grad_enabled", "manual_seed", "maximum", "minimum", "no_grad",
-    "ones", "ones_like", "rand", "randint", "randn", "set_default_backend", "stack", "tensor",
-    "where", "zeros", "zeros_like",
+    "arange", "backend", "cat", "data", "enable_grad", "F", "float32", "float64", "full",
+    "Function", "functional", "get_default_backend", "grad", "gradcheck", "GradcheckError",
+    "gradgradcheck", "int64", "is_grad_enabled", "manual_seed", "maximum", "minimum", "nn",
+    "no_grad", "ones", "ones_like", "optim", "rand", "randint", "randn", "set_default_backend",
+    "stack", "Tensor", "tensor", "where", "zeros", "zeros_like",
 ]

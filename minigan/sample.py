@@ -11,9 +11,10 @@ import sys
 
 import numpy as np
 
+from .creation import tensor
 from .gan.run_folder import load_run
 from .io.images import image_grid, save_image, to_uint8
-from .tensor import no_grad, tensor
+from .tensor import no_grad
 
 
 def _noise(count, latent_dim, seed):

@@ -1,25 +1,29 @@
 """Tensor, Function and the graph: minigan's autograd engine.
 
-A `Tensor` wraps one backend array. A `Function` computes new arrays from its inputs' arrays
+A `Tensor` wraps one backend array. A `Function` computes a new array from its inputs' arrays
 (`forward`) and, when any input requires a gradient, records itself as the `creator` of its
-outputs. `backward` walks those records from the outputs back to the leaves, highest
-`generation` first, so a function runs only after every function that used its outputs.
+output. The backward pass (`_backpropagate`, one loop) walks those records from the outputs
+back to the leaves, highest `generation` first, so a function runs only after every function
+that used its output has added its share of the gradient. `Tensor.backward()` accumulates the
+result into the leaves' `.grad`; `grad()` returns it.
 
 Every `Function.backward` is written with minigan's own differentiable ops on Tensors, never on
 raw arrays. So with `create_graph=True` the backward pass records a graph of its own, and the
 gradient of a gradient (the WGAN-GP penalty) is one more `backward()`.
 
 Arithmetic operators and methods such as `x.sum()` are attached to Tensor by
-`minigan.functional`, the layer above this one, which defines the ops.
+`minigan.functional`, the layer above this one, which defines the ops. Functions that make
+tensors (`tensor`, `zeros`, `randn`, ...) are in creation.py.
 """
 
 import contextlib
 import weakref
 
-from . import backend as backends
+import numpy as np  # host side only: NumPy's scalars, and printing
+
+from . import backend
 
 _grad_enabled = True
-_HOST_SCALAR = backends.host_module().generic  # NumPy reductions return scalars, not 0-d arrays
 
 
 @contextlib.contextmanager
@@ -56,7 +60,7 @@ class Tensor:
     __hash__ = object.__hash__  # == is elementwise, as in PyTorch; hashing stays by identity
 
     def __init__(self, data, requires_grad=False, name=None):
-        backends.of(data)  # raises TypeError for anything that is not a backend array
+        backend.of(data)  # raises TypeError for anything that is not a backend array
         self.data = data
         self.grad = None
         self.requires_grad = requires_grad
@@ -84,8 +88,9 @@ class Tensor:
 
     @property
     def backend(self):
-        """The name of the backend that holds the data: "numpy" or "cupy"."""
-        return backends.of(self.data).name
+        """The Backend that holds the data; equal to its name ("numpy" or "cupy"), and
+        `.xp` is its array module."""
+        return backend.of(self.data)
 
     @property
     def is_leaf(self):
@@ -103,10 +108,10 @@ class Tensor:
 
     def __repr__(self):
         host = self.numpy()
-        body = backends.host_module().array2string(host, separator=", ", prefix="tensor(")
+        body = np.array2string(host, separator=", ", prefix="tensor(")
         extras = [] if host.dtype in ("float32", "int64", "bool") else [f"dtype={host.dtype}"]
         if self.backend != "numpy":
-            extras.append(f"backend={self.backend!r}")
+            extras.append(f"backend={self.backend.name!r}")
         if self.creator is not None:
             extras.append(f"grad_fn=<{type(self.creator).__name__}>")
         elif self.requires_grad:
@@ -122,16 +127,16 @@ class Tensor:
     # -- leaving the graph --------------------------------------------------------------------
     def numpy(self):
         """A NumPy copy of the data on the host (a view for NumPy tensors); no gradient."""
-        return backends.of(self.data).to_host(self.data)
+        return self.backend.to_host(self.data)
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
         if self.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
-        return self.data.item()
+        return self.numpy().item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self.numpy().tolist()
 
     def detach(self):
         """The same data as a new leaf that requires no gradient."""
@@ -160,33 +165,43 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require a gradient: no input "
                                "of the ops that made it had requires_grad=True")
-        if grad is None:
-            if self.size != 1:
-                raise RuntimeError(f"backward() without a gradient needs a scalar output, but this "
-                                   f"tensor has shape {self.shape}; pass grad=, a tensor of that "
-                                   "shape, or reduce it first (e.g. .sum())")
-            grad = Tensor(self.data.dtype.type(1) * backends.of(self.data).xp.ones_like(self.data))
-        retain_graph = create_graph if retain_graph is None else retain_graph
-        _backpropagate([self], [_as_grad(grad, self)], None, create_graph, retain_graph)
+        seed = _seed_gradient(self, grad, "backward() without a gradient", "grad=")
+        leaf_grads = _backpropagate([self], [seed], None, retain_graph, create_graph)
+        with _grad_mode(create_graph):
+            for leaf, g in leaf_grads.items():
+                _accumulate(leaf, g)
 
 
-def _as_grad(grad, like):
-    """Check a user-given gradient for `like` and return it as a Tensor."""
-    if not isinstance(grad, Tensor):
-        grad = Tensor(backends.of(like.data).asarray(grad, dtype=like.dtype))
-    if grad.shape != like.shape:
-        raise ValueError(f"gradient of shape {grad.shape} given for a tensor of shape {like.shape}")
-    if backends.of(grad.data) is not backends.of(like.data):
-        raise ValueError(f"gradient on backend {grad.backend!r} given for a tensor on "
-                         f"{like.backend!r}")
-    return grad
+def _seed_gradient(output, given, caller, argument):
+    """The gradient that starts the backward pass at `output`: `given`, checked, or 1 for a
+    one-element output."""
+    if given is None:
+        if output.size != 1:
+            raise RuntimeError(f"{caller} needs a scalar output, but this tensor has shape "
+                               f"{output.shape}; pass {argument} a tensor of that shape, or "
+                               "reduce it first (e.g. .sum())")
+        return Tensor(output.backend.xp.ones_like(output.data))
+    if not isinstance(given, Tensor):
+        given = Tensor(output.backend.asarray(given, dtype=output.dtype))
+    if given.shape != output.shape:
+        raise ValueError(f"gradient of shape {given.shape} given for a tensor of shape "
+                         f"{output.shape}")
+    if given.backend is not output.backend:
+        raise ValueError(f"gradient on backend {given.backend.name!r} given for a tensor on "
+                         f"{output.backend.name!r}")
+    return given
+
+
+def _accumulate(tensor, g):
+    """tensor.grad += g, as PyTorch does: gradients add up until someone clears them."""
+    tensor.grad = g if tensor.grad is None else tensor.grad + g
 
 
 def _common_backend(tensors):
     """The one backend of all inputs of an op; mixing backends is an error, never a copy."""
-    first = backends.of(tensors[0].data)
+    first = tensors[0].backend
     for tensor in tensors[1:]:
-        other = backends.of(tensor.data)
+        other = tensor.backend
         if other is not first:
             raise ValueError(f"an op got tensors on two backends, {first.name!r} and "
                              f"{other.name!r}; move one with .to({first.name!r}) or "
@@ -198,53 +213,48 @@ class Function:
     """One differentiable op. Subclasses write `forward` on arrays and `backward` on Tensors.
 
     In `forward`, `self.xp` is the array module of the inputs (numpy or cupy) and
-    `self.backend` their backend. In `backward`, `self.inputs` are the input Tensors,
-    `self.output` (or `self.output_tensors`) the outputs, and `self.needs_input_grad[i]` says
-    whether input i needs a gradient at all, so a backward can skip work no one will use.
+    `self.backend` their Backend. In `backward`, `self.inputs` are the input Tensors,
+    `self.output` the output, and `self.needs_input_grad[i]` says whether input i needs a
+    gradient at all, so a backward can skip work no one will use.
     """
 
     inputs = None
     generation = 0
 
     def __call__(self, *inputs):
-        backend = _common_backend(inputs)
-        self.backend, self.xp = backend, backend.xp
-        outputs = self.forward(*[x.data for x in inputs])
-        single = not isinstance(outputs, tuple)
-        if single:
-            outputs = (outputs,)
-        results = tuple(Tensor(backend.xp.asarray(y) if isinstance(y, _HOST_SCALAR) else y)
-                        for y in outputs)
+        self.backend = _common_backend(inputs)
+        self.xp = self.backend.xp
+        y = self.forward(*[x.data for x in inputs])
+        if isinstance(y, np.generic):  # NumPy's reductions return scalars, not 0-d arrays
+            y = self.xp.asarray(y)
+        output = Tensor(y)
         if _grad_enabled and any(x.requires_grad for x in inputs):
             self.generation = max(x.generation for x in inputs)
-            for result in results:
-                result.requires_grad = True
-                result.creator = self
-                result.generation = self.generation + 1
+            output.requires_grad = True
+            output.creator = self
+            output.generation = self.generation + 1
             self.inputs = inputs
-            self.outputs = [weakref.ref(result) for result in results]
-        return results[0] if single else results
+            self._output = weakref.ref(output)  # the output holds its creator, not the reverse
+        return output
 
     @property
     def output(self):
-        return self.outputs[0]()
-
-    @property
-    def output_tensors(self):
-        return [ref() for ref in self.outputs]
+        """The output Tensor, or None once no one holds it any more."""
+        return self._output()
 
     def forward(self, *arrays):
         raise NotImplementedError
 
-    def backward(self, *grad_outputs):
+    def backward(self, grad_output):
         raise NotImplementedError
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
 
 
-def _reachable_functions(outputs):
-    """Every recorded function that an output depends on, highest generation first."""
+def _recorded_functions(outputs):
+    """Every recorded function that an output depends on, highest generation first: a
+    function comes after every function that used its output."""
     found = {}
     stack = [y.creator for y in outputs if y.creator is not None]
     while stack:
@@ -260,73 +270,67 @@ def _reachable_functions(outputs):
     return sorted(found.values(), key=lambda f: f.generation, reverse=True)
 
 
-def _leading_to(functions, targets):
-    """A predicate: does a tensor's gradient flow into one of `targets`?"""
-    target_ids = {id(t) for t in targets}
+def _leads_to(functions, targets):
+    """A predicate on tensors: must a gradient flow into it? With targets=None, into every
+    tensor that requires a gradient; otherwise only into targets and what leads to them."""
+    if targets is None:
+        return lambda x: x.requires_grad
+    targets = set(targets)
     relevant = set()
     for function in reversed(functions):  # lowest generation first: creators before consumers
-        if any(id(x) in target_ids or (x.creator is not None and id(x.creator) in relevant)
-               for x in function.inputs):
-            relevant.add(id(function))
-    return lambda x: id(x) in target_ids or (x.creator is not None and id(x.creator) in relevant)
+        if any(x in targets or x.creator in relevant for x in function.inputs):
+            relevant.add(function)
+    return lambda x: x in targets or x.creator in relevant
 
 
-def _backpropagate(outputs, grad_outputs, targets, create_graph, retain_graph):
-    """The backward pass. Returns {id(t): gradient} for `targets`; with targets=None it
-    accumulates into `.grad` of the leaves instead (Tensor.backward)."""
-    functions = _reachable_functions(outputs)
-    if targets is None:
-        needs_grad = lambda x: x.requires_grad  # noqa: E731
-        collect = set()
-    else:
-        needs_grad = _leading_to(functions, targets)
-        collect = {id(t) for t in targets}
-    grads, tensors = {}, {}
+def _backpropagate(outputs, grad_outputs, targets, retain_graph, create_graph):
+    """The backward pass: the gradients of `outputs`, weighted by `grad_outputs`, with respect
+    to `targets`, as {tensor: gradient}; with targets=None, to every leaf that requires one.
 
-    def add_grad(x, g):
-        key = id(x)
-        grads[key] = g if key not in grads else grads[key] + g
-        tensors[key] = x
-
+    Each recorded function runs once, when the gradient of its output is complete (all of its
+    consumers, of higher generation, have run), and lets go of its inputs unless
+    `retain_graph` (by default `create_graph`). Tensors hash by identity, so they key dicts.
+    """
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    functions = _recorded_functions(outputs)
+    needs_grad = _leads_to(functions, targets)
+    wanted = set(targets or ())
+    pending, found = {}, {}  # gradients being summed; finished gradients of targets
     with _grad_mode(create_graph):
-        for y, g in zip(outputs, grad_outputs):
-            add_grad(y, g)
-        collected = {}
+        for y, gy in zip(outputs, grad_outputs):
+            pending[y] = pending[y] + gy if y in pending else gy
         for function in functions:
-            ys = function.output_tensors
-            gys = [None if y is None else grads.pop(id(y), None) for y in ys]
-            if all(g is None for g in gys):
-                continue
-            for y, g in zip(ys, gys):
-                if y is not None and g is not None:
-                    if id(y) in collect:
-                        collected[id(y)] = g
-                    if y._retains_grad:
-                        y.grad = g if y.grad is None else y.grad + g
-            gys = [Tensor(function.xp.zeros_like(y.data)) if g is None else g
-                   for y, g in zip(ys, gys)]
-            function.needs_input_grad = tuple(needs_grad(x) for x in function.inputs)
-            gxs = ()  # grad() may ask for inputs that this function does not lead to
-            if any(function.needs_input_grad):
-                gxs = function.backward(*gys)
-                if not isinstance(gxs, tuple):
-                    gxs = (gxs,)
-            for x, gx, needed in zip(function.inputs, gxs, function.needs_input_grad):
-                if needed and gx is not None:
-                    if gx.shape != x.shape:
-                        raise RuntimeError(f"{function!r}.backward returned a gradient of shape "
-                                           f"{gx.shape} for an input of shape {x.shape}")
-                    add_grad(x, gx)
+            y = function.output
+            gy = pending.pop(y, None)
+            if gy is None:
+                continue  # no gradient reaches this function (a branch grad() does not need)
+            if y._retains_grad:
+                _accumulate(y, gy)
+            if y in wanted:
+                found[y] = gy
+            for x, gx in _input_gradients(function, gy, needs_grad):
+                pending[x] = pending[x] + gx if x in pending else gx
             if not retain_graph:
                 function.inputs = None
-                function.outputs = []
-        for key, g in grads.items():
-            x = tensors[key]
-            if key in collect:
-                collected[key] = g
-            elif targets is None and x.is_leaf:
-                x.grad = g if x.grad is None else x.grad + g
-    return collected
+    found.update(pending)  # what is left are the leaves' gradients
+    return found
+
+
+def _input_gradients(function, gy, needs_grad):
+    """(input, gradient) for each input of `function` that needs one, from its backward."""
+    function.needs_input_grad = tuple(needs_grad(x) for x in function.inputs)
+    if not any(function.needs_input_grad):
+        return []  # grad() may ask for inputs that this function does not lead to
+    gxs = function.backward(gy)
+    gxs = gxs if isinstance(gxs, tuple) else (gxs,)
+    pairs = []
+    for x, gx, needed in zip(function.inputs, gxs, function.needs_input_grad):
+        if needed and gx is not None:
+            if gx.shape != x.shape:
+                raise RuntimeError(f"{function!r}.backward returned a gradient of shape "
+                                   f"{gx.shape} for an input of shape {x.shape}")
+            pairs.append((x, gx))
+    return pairs
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -337,10 +341,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     `create_graph=True` the result is itself differentiable (gradient penalties). An input the
     outputs do not depend on is an error unless `allow_unused=True`, which returns None for it.
     """
-    single_output = isinstance(outputs, Tensor)
-    outputs = [outputs] if single_output else list(outputs)
-    single_input = isinstance(inputs, Tensor)
-    inputs = [inputs] if single_input else list(inputs)
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor):
@@ -349,127 +351,15 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if not x.requires_grad:
             raise RuntimeError(f"input {i} of grad() does not require a gradient; call "
                                ".requires_grad_() on it before computing the outputs")
-    checked = []
-    for y, g in zip(outputs, grad_outputs):
+    for y in outputs:
         if not y.requires_grad:
             raise RuntimeError("an output of grad() does not depend on any tensor that requires "
                                "a gradient")
-        if g is None:
-            if y.size != 1:
-                raise RuntimeError(f"grad() of an output of shape {y.shape} needs grad_outputs")
-            g = Tensor(backends.of(y.data).xp.ones_like(y.data))
-        checked.append(_as_grad(g, y))
-    retain_graph = create_graph if retain_graph is None else retain_graph
-    found = _backpropagate(outputs, checked, inputs, create_graph, retain_graph)
-    result = []
+    seeds = [_seed_gradient(y, g, "grad()", "grad_outputs=")
+             for y, g in zip(outputs, grad_outputs)]
+    found = _backpropagate(outputs, seeds, inputs, retain_graph, create_graph)
     for i, x in enumerate(inputs):
-        g = found.get(id(x))
-        if g is None and not allow_unused:
+        if x not in found and not allow_unused:
             raise RuntimeError(f"input {i} of grad() was not used to compute the outputs; "
                                "pass allow_unused=True to get None for it")
-        result.append(g)
-    return tuple(result)
-
-
-# -- making tensors ---------------------------------------------------------------------------
-def _dtype(dtype):
-    return None if dtype is None else backends.host_module().dtype(dtype)
-
-
-def tensor(data, dtype=None, requires_grad=False, backend=None):
-    """A new leaf tensor from a list, a number or an array.
-
-    Python floats become float32 (as in PyTorch); an array keeps its dtype unless `dtype` is
-    given. `backend` ("numpy" or "cupy") defaults to the array's own or the process default.
-    """
-    if isinstance(data, Tensor):
-        data = data.data
-    try:
-        source = backends.of(data)
-    except TypeError:
-        source = None
-    target = backends.get(backend) if backend is not None else (source or backends.default())
-    dtype = _dtype(dtype)
-    if source is None:
-        host = backends.host_module().asarray(data)
-        if dtype is None and host.dtype.kind == "f":
-            dtype = _dtype("float32")
-        array = target.asarray(host, dtype=dtype)
-    elif source is target:
-        array = target.xp.array(data, dtype=dtype, copy=True)
-    else:
-        array = target.asarray(source.to_host(data), dtype=dtype)
-    return Tensor(array, requires_grad=requires_grad)
-
-
-def _shape(shape):
-    if len(shape) == 1 and not isinstance(shape[0], int):
-        return tuple(shape[0])
-    return tuple(shape)
-
-
-def _filled(fill, shape, dtype, requires_grad, backend):
-    target = backends.get(backend)
-    array = target.xp.full(_shape(shape), fill, dtype=_dtype(dtype or "float32"))
-    return Tensor(array, requires_grad=requires_grad)
-
-
-def zeros(*shape, dtype=None, requires_grad=False, backend=None):
-    """A tensor of zeros: zeros(2, 3) or zeros((2, 3))."""
-    return _filled(0, shape, dtype, requires_grad, backend)
-
-
-def ones(*shape, dtype=None, requires_grad=False, backend=None):
-    """A tensor of ones: ones(2, 3) or ones((2, 3))."""
-    return _filled(1, shape, dtype, requires_grad, backend)
-
-
-def full(shape, fill_value, dtype=None, requires_grad=False, backend=None):
-    """A tensor of `shape` filled with `fill_value`."""
-    return _filled(fill_value, (shape,) if isinstance(shape, int) else (tuple(shape),), dtype,
-                   requires_grad, backend)
-
-
-def zeros_like(x, dtype=None, requires_grad=False):
-    """Zeros with the shape, dtype and backend of `x`."""
-    return zeros(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad, backend=x.backend)
-
-
-def ones_like(x, dtype=None, requires_grad=False):
-    """Ones with the shape, dtype and backend of `x`."""
-    return ones(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad, backend=x.backend)
-
-
-def randn(*shape, dtype=None, requires_grad=False, backend=None):
-    """Standard normal samples from the backend's seeded generator (see manual_seed)."""
-    target = backends.get(backend)
-    array = target.randn(_shape(shape), _dtype(dtype or "float32"))
-    return Tensor(array, requires_grad=requires_grad)
-
-
-def rand(*shape, dtype=None, requires_grad=False, backend=None):
-    """Uniform samples in [0, 1) from the backend's seeded generator."""
-    target = backends.get(backend)
-    array = target.rand(_shape(shape), _dtype(dtype or "float32"))
-    return Tensor(array, requires_grad=requires_grad)
-
-
-def randint(low, high, shape, backend=None):
-    """Random int64 integers in [low, high)."""
-    return Tensor(backends.get(backend).randint(low, high, _shape((shape,))))
-
-
-def arange(start, stop=None, step=1, dtype=None, backend=None):
-    """Evenly spaced values, as numpy.arange (int64 for ints, float32 for floats)."""
-    if stop is None:
-        start, stop = 0, start
-    target = backends.get(backend)
-    array = target.xp.arange(start, stop, step)
-    if dtype is None and array.dtype.kind == "f":
-        dtype = "float32"
-    return Tensor(array if dtype is None else array.astype(_dtype(dtype)))
-
-
-def manual_seed(seed):
-    """Seed the random generator of every backend, for reproducible runs."""
-    backends.seed_all(seed)
+    return tuple(found.get(x) for x in inputs)

@@ -1,7 +1,10 @@
 """Backends: discovery, moving tensors, and that only backend/ imports the array libraries."""
 
+import os
 import pathlib
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -39,20 +42,41 @@ def test_ops_run_on_each_backend(backend_name):
     assert x.grad.backend == backend_name and x.grad.shape == (3, 4)
 
 
-def test_only_the_backend_imports_array_libraries():
+def test_only_the_backend_imports_the_device_libraries():
+    """cupy and numba are imported in backend/ alone; the ops (functional/) import no array
+    library at all, they compute with their backend's `xp`. NumPy elsewhere is host-side work
+    (files, state dicts, finite differences), imported plainly."""
     package = pathlib.Path(mg.__file__).parent
-    # backend/, and the host-side edges that use NumPy plainly: data, image files, checkpoints, the
-    # evaluation, the fixed noise of the sample grids, the sampling command line
-    allowed = ("backend", "data", "io", "evaluate", "gan", "sample")
     offenders = []
     for path in package.rglob("*.py"):
         relative = path.relative_to(package)
-        if relative.parts[0] in allowed or relative.stem in allowed:
+        if relative.parts[0] == "backend":
             continue
+        libraries = "numpy|cupy|numba" if relative.parts[0] == "functional" else "cupy|numba"
         for line in path.read_text().splitlines():
-            if re.match(r"\s*(import|from)\s+(numpy|cupy|numba)\b", line):
+            if re.match(rf"\s*(import|from)\s+({libraries})\b", line):
                 offenders.append(f"{relative}: {line.strip()}")
     assert offenders == []
+
+
+def test_numba_starts_at_the_first_kernel_not_at_import():
+    check = ("import sys; import minigan as mg; assert 'numba' not in sys.modules, 'at import'; "
+             "mg.F.conv2d(mg.ones(1, 1, 3, 3), mg.ones(1, 1, 2, 2)); "
+             "import numba; assert numba.config.THREADING_LAYER_PRIORITY[0] == 'omp', "
+             "'threading layer not chosen before the first kernel'")
+    environment = {name: value for name, value in os.environ.items()
+                   if name not in ("NUMBA_THREADING_LAYER", "MINIGAN_NUMBA_THREADING_LAYER")}
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                          env=environment, timeout=300)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_tensor_backend_is_the_backend_object_and_equals_its_name():
+    x = mg.ones(2)
+    assert x.backend is backend.get("numpy") and x.backend == "numpy" and x.backend != "cupy"
+    assert x.backend.xp is np and str(x.backend) == "numpy" and repr(x) == "tensor([1., 1.])"
+    y = mg.ones(2, requires_grad=True) * 2
+    assert y.creator.backend is y.backend
 
 
 @pytest.mark.parametrize("name", ["numpy"])
@@ -61,3 +85,11 @@ def test_backend_moves_arrays_to_the_host(name):
     array = b.asarray([1.0, 2.0])
     assert isinstance(b.to_host(array), np.ndarray)
     b.synchronize()
+
+
+def test_the_gpu_backend_is_given_its_array_module():
+    """A simulated GPU (MINIGAN_SIMULATE_GPU) hands the CuPy backend another array module;
+    nothing else in its construction needs CuPy."""
+    device = backend.CupyBackend(xp=np)
+    assert device.xp is np and device.array_type is np.ndarray and device == "cupy"
+    assert device.randn((2, 3), np.float32).shape == (2, 3)

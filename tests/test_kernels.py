@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given
 from kernel_cases import geometries
 
-from minigan import backend
+from minigan import Tensor, backend
 from minigan.backend import cpu_kernels
+from minigan.functional.activations import LeakyReLU, LeakyReLUGrad, Sigmoid
+from minigan.functional.normalization import BatchNormTrain
 
 TESTS = pathlib.Path(__file__).parent
 
@@ -78,18 +80,41 @@ def test_gpu_kernels_under_the_cuda_simulator():
     assert "match the reference" in result.stdout
 
 
-# -- the fused elementwise kernels against the plain-array versions of Backend ----------------
+@pytest.mark.parametrize("col_shape, x_shape", [
+    ((1, 2, 2, 1, 3, 3), (1, 1, 3, 3)),  # more output positions than a 2x2 kernel leaves
+    ((1, 2, 2, 2, 2, 2), (1, 1, 3, 3)),  # two images' columns for one image
+    ((3, 2, 2, 1, 2, 2), (1, 1, 3, 3)),  # three channels' columns for one channel
+    ((1, 2, 2, 2, 2), (1, 1, 3, 3)),     # not 6-D
+])
+def test_col2im_of_a_column_buffer_that_does_not_fit_is_a_value_error(col_shape, x_shape):
+    b = backend.get("numpy")
+    col = np.ones(col_shape)
+    for col2im in (b.col2im, b.col2im_reference):
+        with pytest.raises(ValueError, match=r"col2im: a column buffer of shape .* does not fit "
+                                             r"images of shape \(1, 1, 3, 3\)"):
+            col2im(col, x_shape, (1, 1), (0, 0), (1, 1))
+
+
+# -- the fused kernels against the formula of their op -----------------------------------------
 SHAPES = [(64, 8, 5, 5), (7, 3), (4, 6, 9), (2, 1, 1, 1)]
+ELEMENTWISE_SHAPES = SHAPES + [()]  # 0-d arrays too (issue 21)
+FORMULAS = {  # each fused kernel of cpu_kernels and the op's own math, on NumPy arrays
+    "leaky_relu": LeakyReLU.formula, "leaky_relu_grad": LeakyReLUGrad.formula,
+    "sigmoid": Sigmoid.formula, "batch_norm_forward": BatchNormTrain.formula}
 
 
 def _fast_and_plain(name, *arguments):
-    numpy_backend = backend.get("numpy")
-    fast = getattr(numpy_backend, name)(*arguments)
-    plain = getattr(backend.Backend, name)(numpy_backend, *arguments)
+    fast = getattr(cpu_kernels, name)(*arguments)
+    if name == "batch_norm_backward":  # the op's backward formula is written in minigan ops
+        gy, x, _, _, weight, eps = arguments
+        plain = tuple(g.data for g in BatchNormTrain.backward_formula(
+            Tensor(gy), Tensor(x), Tensor(weight), eps))
+    else:
+        plain = FORMULAS[name](np, *arguments)
     return fast, plain
 
 
-@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("shape", ELEMENTWISE_SHAPES)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("slope", [0.0, 0.2, 1.5])
 def test_leaky_relu_kernels(shape, dtype, slope, threads):
@@ -102,10 +127,10 @@ def test_leaky_relu_kernels(shape, dtype, slope, threads):
         np.testing.assert_array_equal(fast, plain)
 
 
-@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("shape", ELEMENTWISE_SHAPES)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_sigmoid_kernel(shape, dtype):
-    x = (np.random.default_rng(6).standard_normal(shape) * 40).astype(dtype)
+    x = np.array(np.random.default_rng(6).standard_normal(shape) * 40, dtype=dtype)
     specials = [0.0, -1000.0, 1000.0][:x.size]  # the middle, and far past exp's range
     x.reshape(-1)[:len(specials)] = specials
     fast, plain = _fast_and_plain("sigmoid", x)

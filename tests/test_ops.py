@@ -99,3 +99,43 @@ def test_binary_cross_entropy_at_zero_and_one_is_finite_like_torch():
     assert np.isfinite(loss.item()) and np.all(np.isfinite(p.grad.numpy()))
     np.testing.assert_allclose(loss.item(), expected.item(), rtol=1e-6)
     np.testing.assert_allclose(p.grad.numpy(), host(q.grad), rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name, fn, slope_at", [
+    ("sigmoid", mg.F.sigmoid, lambda y: y * (1 - y)),
+    ("relu", mg.F.relu, lambda y: 1.0),
+    ("leaky_relu", lambda x: mg.F.leaky_relu(x, 0.2), lambda y: 1.0)])
+def test_activations_of_a_0d_tensor_stay_0d_and_differentiate(name, fn, slope_at, dtype):
+    """Issue 21: on 0-d tensors sigmoid raised a TypeError and leaky_relu returned shape (1,)."""
+    x = mg.tensor(0.3, dtype=dtype, requires_grad=True)
+    y = fn(x)
+    assert y.shape == () and y.dtype == dtype
+    y.backward()
+    assert x.grad.shape == ()
+    np.testing.assert_allclose(x.grad.item(), slope_at(y.item()), rtol=1e-6)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_ops_give_the_same_numbers_with_and_without_their_fused_kernels(monkeypatch,
+                                                                        create_graph):
+    """The formula each op states (what the CuPy backend runs) against the fused CPU kernels,
+    through the whole op: forward, and backward plain or recorded."""
+    from minigan.functional import fused
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((6, 3, 4, 4)) * 2 + 0.5
+    w, b = rng.uniform(0.5, 1.5, 3), rng.standard_normal(3)
+    gy = rng.standard_normal(x.shape)
+
+    def run():
+        leaves = [mg.tensor(a, requires_grad=True) for a in (x, w, b)]
+        y = mg.F.batch_norm(leaves[0], None, None, leaves[1], leaves[2], training=True)
+        y = mg.F.leaky_relu(y, 0.2) + mg.F.sigmoid(y) + mg.F.relu(y)
+        grads = mg.grad(y, leaves, mg.tensor(gy), create_graph=create_graph)
+        return [y.numpy()] + [g.numpy() for g in grads]
+
+    fused_results = run()
+    monkeypatch.setattr(fused, "kernel", lambda device, name: None)
+    for with_kernels, by_formula in zip(fused_results, run()):
+        np.testing.assert_allclose(with_kernels, by_formula, rtol=1e-12, atol=1e-12)

@@ -1,4 +1,7 @@
-"""Array backends: the only part of minigan that imports numpy, cupy and numba for array math.
+"""Array backends: the only part of minigan that imports cupy and numba, and the one way to the
+array library of a tensor's device (`x.backend.xp`, `self.xp` in an op). Host-side code (data,
+files, checkpoints, finite differences) uses NumPy plainly; arrays cross between host and
+device only through a backend's `asarray` and `to_host`.
 
     >>> from minigan import backend
     >>> backend.available()          # what runs on this machine
@@ -18,11 +21,14 @@ import sys
 # between matrix products. It has no effect if NumPy was imported before minigan.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
-from .backends import Backend, BackendUnavailable, CupyBackend, NumpyBackend
+from .base import Backend, BackendUnavailable
+from .cupy_backend import CupyBackend
+from .numpy_backend import NumpyBackend
 from .geometry import conv_output_size, conv_transpose_output_size, pair
 
-__all__ = ["Backend", "BackendUnavailable", "available", "get", "of", "default", "set_default",
-           "unavailable_reason", "names", "seed_all", "host_module", "pair", "conv_output_size", "conv_transpose_output_size"]
+__all__ = ["Backend", "BackendUnavailable", "available", "conv_output_size",
+           "conv_transpose_output_size", "default", "get", "names", "of", "pair",
+           "seed_all", "set_default", "unavailable_reason"]
 
 _CLASSES = {"numpy": NumpyBackend, "cupy": CupyBackend}
 _instances = {}
@@ -91,9 +97,9 @@ def of(array):
     found = _by_array_type.get(type(array))
     if found is not None:
         return found
-    numpy_backend = get("numpy")
-    if isinstance(array, (numpy_backend.xp.ndarray, numpy_backend.xp.generic)):
-        return numpy_backend
+    host = get("numpy")
+    if isinstance(array, (host.xp.ndarray, host.xp.generic)):
+        return host
     cupy = sys.modules.get("cupy")
     if cupy is not None and isinstance(array, cupy.ndarray):
         return get("cupy")
@@ -114,7 +120,3 @@ def set_default(name):
     get(name)
     _default_name = name
 
-
-def host_module():
-    """NumPy, for code at the edges (data loading, image files) that works on host arrays."""
-    return get("numpy").xp

@@ -1,22 +1,10 @@
-"""Numba CPU kernels for im2col and col2im, with the index arithmetic of reference.py.
+"""Numba CPU kernels: im2col and col2im, with the index arithmetic of reference.py, and the
+fused one-pass kernels that some ops of minigan/functional may hand their math to.
 
-Both run in parallel over slices of their output that no other thread writes, so they need no
+Each runs in parallel over slices of its output that no other thread writes, so none needs
 atomics: im2col over the rows (c, i, j) of the column buffer, col2im over the image planes
-(n, c) of the result. Within its plane, a col2im thread adds in every column entry that lands
-there: a scatter, but into a plane that no other thread touches. (The GPU kernel, with a
-thread per pixel, is a true gather; on the CPU a per-pixel gather tests every kernel tap with
-integer division and was ten times slower.)
-
-Speed notes (measured on a 2-core Xeon, 64x64x14x14 input, 4x4 kernel, stride 2):
-- Integer division costs tens of cycles. A gather that tests every tap of every pixel with
-  `%` and `//` took 57 ms; these loops hold no division: for each kernel tap the range of
-  output positions whose input pixel lies inside the image is computed once
-  (`_valid_range`), and the loops run over that range (5 to 6 ms).
-- Explicit loops, not slice assignments: Numba's per-slice overhead on these tiny (7-element)
-  rows cost more than the copying itself (im2col 9.2 ms with slices, 4.8 ms without).
-- im2col computes, once per row (c, i, j), a table of where each output position reads, then
-  copies image after image through it: one flat loop of OH*OW instead of three short ranges
-  per output row (8.1 ms -> 4.5 ms on a busy machine).
+(n, c), adding in every column entry that lands in its plane. Why loops of this shape: integer
+division and Numba's per-slice overhead cost more than the copying itself (see DESIGN.md).
 """
 
 import os
@@ -25,11 +13,10 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from .geometry import conv_output_size
+from .geometry import check_columns, conv_output_size
 
 # Below this much work a kernel runs on the calling thread alone: waking Numba's workers after
-# an OpenBLAS call costs more than they save (measured on 2 busy cores: LeakyReLU on 2^18
-# elements took 6.4 ms on 2 threads, 0.36 ms on 1; see benchmarks/README.md).
+# an OpenBLAS call costs more than they save (DESIGN.md).
 PARALLEL_MIN_ELEMENTS = int(os.environ.get("MINIGAN_PARALLEL_MIN_ELEMENTS", 1 << 20))
 
 
@@ -87,7 +74,7 @@ def _col2im_kernel(col, x, sh, sw, ph, pw, dh, dw):
     _, kh, kw, _, OH, OW = col.shape
     for plane in prange(N * C):
         # the plane x[n, c] is written by this thread only; n varies fastest, so neighbouring
-        # planes read neighbouring blocks col[c, i, j, n] (1.5-2x faster alone than c fastest)
+        # planes read neighbouring blocks col[c, i, j, n]
         c, n = plane // N, plane % N
         for h in range(H):
             for w in range(W):
@@ -116,46 +103,49 @@ def im2col(x, kh, kw, stride, padding, dilation):
 
 def col2im(col, x_shape, stride, padding, dilation):
     """(C, kh, kw, N, OH, OW) -> (N, C, H, W), as col2im_reference."""
+    check_columns(col.shape, x_shape, stride, padding, dilation)
     x = np.empty(x_shape, dtype=col.dtype)
     _launch(_col2im_kernel, col.size, np.ascontiguousarray(col), x, *stride, *padding, *dilation)
     return x
 
 
-# -- fused elementwise kernels: one pass instead of NumPy's several ---------------------------
+# -- fused kernels: one pass instead of NumPy's several. Each computes the formula of its op in
+# minigan/functional (LeakyReLU, LeakyReLUGrad, Sigmoid, BatchNormTrain) and is tested against it.
 @njit(parallel=True, cache=True)
 def _leaky_relu_kernel(x, y, slope):
-    flat_x, flat_y = x.reshape(-1), y.reshape(-1)
-    for k in prange(flat_x.size):
-        v = flat_x[k]
-        flat_y[k] = v if v > 0 else v * slope
+    for k in prange(x.size):
+        v = x[k]
+        y[k] = v if v > 0 else v * slope
 
 
 @njit(parallel=True, cache=True)
 def _leaky_relu_grad_kernel(x, gy, gx, slope):
-    flat_x, flat_gy, flat_gx = x.reshape(-1), gy.reshape(-1), gx.reshape(-1)
-    for k in prange(flat_x.size):
-        flat_gx[k] = flat_gy[k] if flat_x[k] > 0 else flat_gy[k] * slope
+    for k in prange(x.size):
+        gx[k] = gy[k] if x[k] > 0 else gy[k] * slope
+
+
+def _flat(array):
+    """A contiguous 1-D view (or copy) of `array`, of any shape, 0-d included."""
+    return np.ascontiguousarray(array).reshape(-1)
 
 
 def leaky_relu(x, slope):
-    """x for x > 0, else slope * x (slope 0: relu)."""
-    x = np.ascontiguousarray(x)
-    y = np.empty_like(x)
-    _launch(_leaky_relu_kernel, x.size, x, y, x.dtype.type(slope))
-    return y
+    """LeakyReLU.formula in one pass."""
+    y = np.empty(x.size, dtype=x.dtype)
+    _launch(_leaky_relu_kernel, x.size, _flat(x), y, x.dtype.type(slope))
+    return y.reshape(x.shape)
 
 
 def leaky_relu_grad(x, gy, slope):
-    """gy where x > 0, else slope * gy."""
-    x, gy = np.ascontiguousarray(x), np.ascontiguousarray(gy)
-    gx = np.empty_like(gy)
-    _launch(_leaky_relu_grad_kernel, x.size, x, gy, gx, gy.dtype.type(slope))
-    return gx
+    """LeakyReLUGrad.formula in one pass."""
+    gx = np.empty(gy.size, dtype=gy.dtype)
+    _launch(_leaky_relu_grad_kernel, x.size, _flat(x), _flat(gy), gx, gy.dtype.type(slope))
+    return gx.reshape(gy.shape)
 
 
 # Lets LLVM reorder a sum into several SIMD accumulators; without it each channel's float64
-# sum is one serial chain of additions, and batch norm ran 2-4x slower. (No "nnan"/"ninf":
-# a NaN input still gives NaN statistics.)
+# sum is one serial chain of additions (DESIGN.md). No "nnan"/"ninf": a NaN input still gives
+# NaN statistics.
 VECTORISED_SUMS = {"reassoc", "contract"}
 
 
@@ -208,9 +198,8 @@ def _channels_last_flat(x):
 
 
 def batch_norm_forward(x, weight, bias, eps):
-    """Training-mode batch norm over every axis but 1: (y, mean, biased variance). The
-    statistics are accumulated and returned in float64: the backward subtracts nearly equal
-    terms, and float32 statistics would cost it three digits."""
+    """BatchNormTrain.formula in three passes per channel: (y, mean, biased variance), the
+    statistics accumulated and returned in float64."""
     flat = _channels_last_flat(x)
     y = np.empty_like(flat)
     C = flat.shape[1]
@@ -220,7 +209,8 @@ def batch_norm_forward(x, weight, bias, eps):
 
 
 def batch_norm_backward(gy, x, mean, var, weight, eps):
-    """(gx, gw, gb) of training-mode batch norm."""
+    """BatchNormTrain.backward_formula's (gx, gw, gb) in two passes per channel, from the
+    forward's float64 statistics."""
     flat_x, flat_gy = _channels_last_flat(x), _channels_last_flat(gy)
     gx = np.empty_like(flat_gy)
     gw, gb = np.empty_like(weight), np.empty_like(weight)
@@ -230,9 +220,9 @@ def batch_norm_backward(gy, x, mean, var, weight, eps):
 
 
 def sigmoid(x):
-    """1 / (1 + e^-x) in four in-place NumPy passes (a Numba loop is slower here: NumPy's exp
-    is vectorised). Where e^-x overflows (x < -88 in float32) the result is the limit, 0."""
-    y = np.negative(x)
+    """Sigmoid.formula as 1 / (1 + e^-x) in four in-place NumPy passes (NumPy's vectorised exp
+    beats a Numba loop's). Where e^-x overflows (x < -88 in float32) the result is its limit, 0."""
+    y = np.negative(x, out=np.empty_like(x))  # an array even for 0-d x, so `out=` works below
     with np.errstate(over="ignore"):
         np.exp(y, out=y)
     y += 1

@@ -9,7 +9,7 @@ in the simulator.
 
 from numba import cuda
 
-from .geometry import conv_output_size
+from .geometry import check_columns, conv_output_size
 
 THREADS_PER_BLOCK = 256
 
@@ -84,6 +84,7 @@ def im2col(xp, x, kh, kw, stride, padding, dilation):
 
 def col2im(xp, col, x_shape, stride, padding, dilation):
     """(C, kh, kw, N, OH, OW) -> (N, C, H, W), as col2im_reference."""
+    check_columns(col.shape, x_shape, stride, padding, dilation)
     x = xp.empty(x_shape, dtype=col.dtype)
     _col2im_kernel[_blocks(x.size), THREADS_PER_BLOCK](
         xp.ascontiguousarray(col), x, *stride, *padding, *dilation)

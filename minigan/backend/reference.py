@@ -11,7 +11,7 @@ pixel that kernel tap (i, j) of channel c sees when output pixel (oh, ow) of ima
 Reshaped to (C*kh*kw, N*OH*OW), a convolution is one matrix product: W(O, C*kh*kw) @ col.
 """
 
-from .geometry import conv_output_size
+from .geometry import check_columns, conv_output_size
 
 
 def _patch_index(xp, kh, kw, OH, OW, stride, dilation):
@@ -40,6 +40,7 @@ def col2im_reference(xp, scatter_add, col, x_shape, stride, padding, dilation):
     im2col is a gather, so its transpose is a scatter-add with the same index. Pixels that
     several patches share receive the sum of their entries.
     """
+    check_columns(col.shape, x_shape, stride, padding, dilation)
     N, C, H, W = x_shape
     _, kh, kw, _, OH, OW = col.shape
     (ph, pw) = padding

@@ -6,7 +6,8 @@ import numpy as np
 
 from .. import backend
 from ..gan.run_folder import load_run
-from ..tensor import no_grad, tensor
+from ..creation import tensor
+from ..tensor import no_grad
 from .classifier import load_classifier
 
 CLASSIFIER_SHAPE = (1, 28, 28)

@@ -19,11 +19,12 @@ import time
 import numpy as np
 
 from .. import backend
+from ..creation import tensor
 from ..data import load, mnist5k
 from ..gan.run_folder import RunFolder, load_run
 from ..io.checkpoint import write_json_atomic
 from ..io.images import to_uint8
-from ..tensor import no_grad, tensor
+from ..tensor import no_grad
 from . import metrics
 from .features import CLASSIFIER_SHAPE, ClassifierFeatures, load_discriminator
 

@@ -14,10 +14,11 @@ import numpy as np
 
 from .. import functional as F
 from .. import optim
+from ..creation import manual_seed
 from ..data import DataLoader, mnist5k
 from ..data.dataset import Dataset
 from ..io.checkpoint import save_arrays, write_json_atomic
-from ..tensor import manual_seed, no_grad
+from ..tensor import no_grad
 from .classifier import RECORD, WEIGHTS, MNISTClassifier
 
 HERE = os.path.dirname(os.path.abspath(__file__))

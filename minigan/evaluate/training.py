@@ -2,8 +2,8 @@
 
 import numpy as np
 
+from ..creation import tensor
 from ..io.images import to_uint8
-from ..tensor import tensor
 from . import metrics
 from .features import CLASSIFIER_SHAPE, ClassifierFeatures
 from .report import mnist_reference

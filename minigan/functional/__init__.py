@@ -9,14 +9,14 @@ from .activations import (elu, leaky_relu, log_sigmoid, log_softmax, logsigmoid,
                           softmax, softplus, tanh)
 from .arithmetic import (add, as_tensor, broadcast_to, div, expand, matmul, mul, neg, pow, sub,
                          sum_to)
-from .conv import (col2im, conv2d, conv2d_weight_grad, conv_transpose2d, fold, im2col,
-                   unfold)
+from .conv import conv2d, conv2d_weight_grad, conv_transpose2d
 from .elementwise import (abs, astype, clamp, clip, eq, exp, ge, gt, le, log, lt, maximum,
                           minimum, ne, sign, sqrt, to, where)
-from .layers import (avg_pool2d, batch_norm, dropout, embedding, interpolate, linear,
-                     max_pool2d)
+from .layers import avg_pool2d, dropout, embedding, interpolate, linear, max_pool2d
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      l1_loss, mse_loss, nll_loss)
+from .normalization import batch_norm
+from .patches import col2im, fold, im2col, unfold
 from .reductions import argmax, argmin, logsumexp, max, mean, min, sum, var
 from .shape import (cat, concatenate, flatten, getitem, pad, permute, reshape, squeeze, stack,
                     transpose, unsqueeze)

@@ -5,7 +5,7 @@ times, so its gradient is the sum of four gradients: `sum_to(g, (3, 1))`. The tw
 other's backward.
 """
 
-from .. import backend as backends
+from .. import backend
 from ..tensor import Function, Tensor
 
 
@@ -18,13 +18,13 @@ def as_tensor(value, like):
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (bool, int, float)):
-        dtype = backends.host_module().result_type(like.dtype, value)
-        return Tensor(backends.of(like.data).xp.asarray(value, dtype=dtype))
+        xp = like.backend.xp
+        return Tensor(xp.asarray(value, dtype=xp.result_type(like.dtype, value)))
     try:
-        backends.of(value)
+        backend.of(value)
         return Tensor(value)
     except TypeError:
-        return Tensor(backends.of(like.data).asarray(value, dtype=like.dtype))
+        return Tensor(like.backend.asarray(value, dtype=like.dtype))
 
 
 def _operands(a, b):

@@ -1,6 +1,6 @@
 """Elementwise math, selections, comparisons, and moving a tensor to another dtype or backend."""
 
-from .. import backend as backends
+from .. import backend
 from ..tensor import Function, Tensor
 from .arithmetic import _operands, as_tensor, sum_to
 
@@ -143,14 +143,14 @@ def where(condition, a, b):
 
 def sign(x):
     """-1, 0 or 1 by the sign of x (not differentiable)."""
-    return Tensor(backends.of(x.data).xp.sign(x.data))
+    return Tensor(x.backend.xp.sign(x.data))
 
 
 # -- comparisons: plain tensors of booleans, outside the graph --------------------------------
 def _compare(a, b, name):
     a, b = _operands(a, b)
-    if backends.of(a.data) is not backends.of(b.data):
-        raise ValueError(f"cannot compare tensors on backends {a.backend!r} and {b.backend!r}")
+    if a.backend is not b.backend:
+        raise ValueError(f"cannot compare tensors on backends {a.backend.name!r} and {b.backend.name!r}")
     return Tensor(getattr(a.data, name)(b.data))
 
 
@@ -207,13 +207,13 @@ class Move(Function):
 
 def astype(x, dtype):
     """`x` as `dtype` (a NumPy dtype or its name); differentiable between float types."""
-    dtype = backends.host_module().dtype(dtype)
+    dtype = x.backend.xp.dtype(dtype)
     return x if x.dtype == dtype else Cast(dtype)(x)
 
 
 def to(x, target):
     """Move `x` to a backend ("numpy", "cupy") or convert it to a dtype ("float64")."""
-    if target in backends.names():
-        destination = backends.get(target)
-        return x if destination is backends.of(x.data) else Move(destination)(x)
+    if target in backend.names():
+        destination = backend.get(target)
+        return x if destination is x.backend else Move(destination)(x)
     return astype(x, target)

@@ -1,10 +1,9 @@
-"""The ops behind the layers: linear, pooling, batch normalisation, dropout, upsampling,
-embedding."""
+"""The ops behind the layers: linear, pooling, dropout, upsampling, embedding. (Batch
+normalisation is in normalization.py.)"""
 
-from .. import backend as backends
 from ..backend import pair
-from ..tensor import Function, Tensor, is_grad_enabled
-from .conv import im2col
+from ..tensor import Function, Tensor
+from .patches import im2col
 from .shape import pad
 
 
@@ -68,96 +67,9 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
     windows = _pool_patches(x, kernel_size, stride, padding, 1, 0.0)
     if count_include_pad or pair(padding, "padding") == (0, 0):
         return windows.mean(axis=1).permute(1, 0, 2, 3)
-    ones = Tensor(backends.of(x.data).xp.ones((1, 1) + x.shape[2:], dtype=x.dtype))
+    ones = Tensor(x.backend.xp.ones((1, 1) + x.shape[2:], dtype=x.dtype))
     counts = _pool_patches(ones, kernel_size, stride, padding, 1, 0.0).sum(axis=1)
     return (windows.sum(axis=1) / counts).permute(1, 0, 2, 3)
-
-
-# -- batch normalisation ----------------------------------------------------------------------
-def _stat_axes(x):
-    return (0,) + tuple(range(2, x.ndim))  # every axis but the channels'
-
-
-def _channel_shape(x):
-    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
-
-
-class BatchNormTrain(Function):
-    """y = (x - mean) / sqrt(var + eps) * w + b with the batch's own mean and variance."""
-
-    def __init__(self, eps):
-        self.eps = eps
-
-    def forward(self, x, w, b):
-        y, self.batch_mean, self.batch_var = self.backend.batch_norm_forward(x, w, b, self.eps)
-        return y
-
-    def backward(self, gy):
-        # dx = w invstd (gy - mean(gy) - xhat mean(gy xhat)), dw = sum(gy xhat), db = sum(gy)
-        if not is_grad_enabled():  # plain training: the formula as one fused kernel
-            x, w, _ = self.inputs
-            gx, gw, gb = self.backend.batch_norm_backward(gy.data, x.data, self.batch_mean,
-                                                          self.batch_var, w.data, self.eps)
-            need = self.needs_input_grad
-            return tuple(Tensor(g) if needed else None for g, needed in zip((gx, gw, gb), need))
-        return self._recorded_backward(gy)
-
-    def _recorded_backward(self, gy):
-        """The same formula in minigan ops, recomputing xhat from x, so that the backward
-        pass is itself differentiable (create_graph=True)."""
-        x, w, _ = self.inputs
-        axes, shape = _stat_axes(x), _channel_shape(x)
-        centred = x - x.mean(axis=axes, keepdims=True)
-        invstd = ((centred * centred).mean(axis=axes, keepdims=True) + self.eps) ** -0.5
-        xhat = centred * invstd
-        need_x, need_w, need_b = self.needs_input_grad
-        gx = gw = gb = None
-        if need_x:
-            g = gy * w.reshape(shape)
-            gx = invstd * (g - g.mean(axis=axes, keepdims=True)
-                           - xhat * (g * xhat).mean(axis=axes, keepdims=True))
-        if need_w:
-            gw = (gy * xhat).sum(axis=axes)
-        if need_b:
-            gb = gy.sum(axis=axes)
-        return gx, gw, gb
-
-
-def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5):
-    """Batch normalisation over every axis but axis 1 (the channels), as PyTorch's.
-
-    In training it normalises with the batch's statistics and updates running_mean and
-    running_var in place (running_var with the unbiased variance); in evaluation it uses them.
-    """
-    if x.ndim < 2:
-        raise ValueError(f"batch_norm needs (N, C, ...) input, got shape {x.shape}")
-    xp = backends.of(x.data).xp
-    channels = x.shape[1]
-    if weight is None:
-        weight = Tensor(xp.ones(channels, dtype=x.dtype))
-    if bias is None:
-        bias = Tensor(xp.zeros(channels, dtype=x.dtype))
-    if training:
-        count = x.size // channels
-        if count < 2:
-            raise ValueError(f"batch_norm in training needs more than one value per channel, "
-                             f"got input shape {x.shape}")
-        op = BatchNormTrain(eps)
-        y = op(x, weight, bias)
-        if running_mean is not None:
-            m = x.dtype.type(momentum)
-            running_mean.data *= 1 - m
-            running_mean.data += m * op.batch_mean.astype(x.dtype)
-            running_var.data *= 1 - m
-            running_var.data += m * (op.batch_var * (count / (count - 1))).astype(x.dtype)
-        return y
-    if running_mean is None:
-        raise ValueError("batch_norm in evaluation needs running_mean and running_var")
-    shape = _channel_shape(x)
-    scale = weight * Tensor(1 / xp.sqrt(running_var.data + x.dtype.type(eps)))
-    shift = bias - Tensor(running_mean.data) * scale
-    return x * scale.reshape(shape) + shift.reshape(shape)
 
 
 # -- dropout, upsampling, embedding -----------------------------------------------------------
@@ -169,7 +81,7 @@ def dropout(x, p=0.5, training=True):
         return x
     if p == 1:
         return x * 0.0
-    source = backends.of(x.data)
+    source = x.backend
     keep = source.rand(x.shape, x.dtype) >= x.dtype.type(p)
     return x * Tensor(keep.astype(x.dtype) * x.dtype.type(1 / (1 - p)))
 
@@ -194,7 +106,7 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest"):
     else:
         sh = sw = None
     OH, OW = pair(size, "size")
-    xp = backends.of(x.data).xp
+    xp = x.backend.xp
     rows = _nearest_sources(xp, H, OH, sh)
     cols = _nearest_sources(xp, W, OW, sw)
     return x[:, :, Tensor(rows)[:, None], Tensor(cols)[None, :]]
@@ -215,7 +127,8 @@ def _nearest_sources(xp, size, out_size, scale_factor):
 
 def embedding(indices, weight):
     """Rows of `weight` (num_embeddings, dim) picked by integer `indices`: shape indices + (dim,)."""
-    data = indices.data if isinstance(indices, Tensor) else backends.of(weight.data).asarray(indices)
+    data = indices.data if isinstance(indices, Tensor) else weight.backend.asarray(
+        indices)
     if data.dtype.kind not in "iu":
         raise TypeError(f"embedding needs integer indices, got {data.dtype}")
     if data.size and (data.min() < 0 or data.max() >= weight.shape[0]):

@@ -4,7 +4,6 @@ They are compositions of differentiable ops, so their gradients (and second deri
 from the ops' own backwards.
 """
 
-from .. import backend as backends
 from ..tensor import Function, Tensor
 from .activations import log_sigmoid, log_softmax
 from .arithmetic import as_tensor
@@ -99,7 +98,7 @@ def nll_loss(log_probabilities, target, weight=None, reduction="mean"):
     """
     if log_probabilities.ndim != 2:
         raise ValueError(f"nll_loss needs (N, C) input, got shape {log_probabilities.shape}")
-    xp = backends.of(log_probabilities.data).xp
+    xp = log_probabilities.backend.xp
     labels = target.data if isinstance(target, Tensor) else xp.asarray(target)
     N, C = log_probabilities.shape
     if labels.shape != (N,) or labels.dtype.kind not in "iu":

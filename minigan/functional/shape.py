@@ -4,7 +4,6 @@ Their backwards move the gradient back the same way: a reshape's gradient is res
 index's gradient is scattered back (added, since an element can be picked more than once).
 """
 
-from .. import backend as backends
 from ..tensor import Function, Tensor
 
 
@@ -153,7 +152,7 @@ class GetItemGrad(Function):
 
 def getitem(x, index):
     """x[index]: ints, slices, None, Ellipsis, integer arrays and boolean masks."""
-    return GetItem(_index_arrays(index, backends.of(x.data).xp))(x)
+    return GetItem(_index_arrays(index, x.backend.xp))(x)
 
 
 class Concatenate(Function):

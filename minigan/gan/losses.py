@@ -15,7 +15,8 @@ stable for any logit; nothing here ever takes the log of a probability.
 """
 
 from .. import functional as F
-from ..tensor import grad, rand
+from ..creation import rand
+from ..tensor import grad
 
 
 def _minimax_d(real, fake):

@@ -7,7 +7,8 @@ crosses to the host once per step: on a GPU every transfer waits for the queued 
 
 from ..functional import stack
 from ..nn.utils import total_norm
-from ..tensor import no_grad, randn
+from ..creation import randn
+from ..tensor import no_grad
 from . import losses
 
 LOGISTIC_LOSSES = ("minimax", "non_saturating")

@@ -15,7 +15,8 @@ from ..data import DataLoader, load
 from ..io.images import image_grid, save_image
 from ..io.plots import plot_points, plot_training_curves
 from ..optim import EMA, Adam, lr_scheduler
-from ..tensor import manual_seed, no_grad, randn, tensor
+from ..creation import manual_seed, randn, tensor
+from ..tensor import no_grad
 from .config import TrainConfig
 from .models import model_spec
 from .run_folder import RunFolder

@@ -6,16 +6,10 @@ model's initial weights reproducible.
 
 import math
 
-from .. import backend as backends
-
 
 def _fill(tensor, array):
     tensor.data[...] = array
     return tensor
-
-
-def _rng(tensor):
-    return backends.of(tensor.data)
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -50,14 +44,12 @@ def _calculate_fan_in_and_fan_out(tensor):
 
 def uniform_(tensor, a=0.0, b=1.0):
     """Fill with U(a, b)."""
-    source = _rng(tensor)
-    return _fill(tensor, a + (b - a) * source.rand(tensor.shape, tensor.dtype))
+    return _fill(tensor, a + (b - a) * tensor.backend.rand(tensor.shape, tensor.dtype))
 
 
 def normal_(tensor, mean=0.0, std=1.0):
     """Fill with N(mean, std^2)."""
-    source = _rng(tensor)
-    return _fill(tensor, mean + std * source.randn(tensor.shape, tensor.dtype))
+    return _fill(tensor, mean + std * tensor.backend.randn(tensor.shape, tensor.dtype))
 
 
 def constant_(tensor, val):

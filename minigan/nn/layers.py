@@ -2,7 +2,7 @@
 
 from .. import functional as F
 from ..backend import pair
-from ..tensor import zeros
+from ..creation import zeros
 from . import init
 from .module import Module, Parameter
 

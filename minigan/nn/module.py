@@ -8,7 +8,9 @@ keys and shapes as the same PyTorch model's.
 
 from collections import OrderedDict, namedtuple
 
-from .. import backend as backends
+import numpy as np  # host side: state dicts
+
+from .. import backend
 from ..tensor import Tensor, no_grad
 
 
@@ -34,9 +36,9 @@ def _host_array(value):
     if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch.Tensor
         return value.detach().cpu().numpy()
     try:
-        return backends.of(value).to_host(value)
+        return backend.of(value).to_host(value)
     except TypeError:
-        return backends.host_module().asarray(value)
+        return np.asarray(value)
 
 
 class Module:
@@ -198,7 +200,7 @@ class Module:
     def to(self, target):
         """Move every parameter and buffer to a backend ("numpy", "cupy"), or convert the
         floating-point ones to a dtype ("float64"); in place, so optimizers stay attached."""
-        moving_backend = target in backends.names()
+        moving_backend = target in backend.names()
         with no_grad():
             for module in self.modules():
                 for table in (module._parameters, module._buffers):
@@ -268,8 +270,7 @@ class Module:
                                + "\n  ".join(problems))
         for key, array in arrays.items():
             tensor = own[key][0]
-            target = backends.of(tensor.data)
-            tensor.data[...] = target.asarray(array, dtype=tensor.dtype)
+            tensor.data[...] = tensor.backend.asarray(array, dtype=tensor.dtype)
         return IncompatibleKeys(missing, unexpected)
 
     # -- printing -----------------------------------------------------------------------------

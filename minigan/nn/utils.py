@@ -2,8 +2,9 @@
 
 import math
 
+from ..creation import zeros
 from ..functional import stack
-from ..tensor import Tensor, no_grad, zeros
+from ..tensor import Tensor, no_grad
 from . import init
 from .layers import ConvTranspose2d
 from .module import Parameter

@@ -2,7 +2,6 @@
 
 import math
 
-from .. import backend as backends
 from ..tensor import Tensor
 from .optimizer import Optimizer, require_non_negative
 
@@ -28,7 +27,7 @@ class Adam(Optimizer):
                 raise ValueError(f"betas[{index}] must be in [0, 1), got {beta}")
 
     def update(self, param, grad, state, group):
-        xp = backends.of(param.data).xp
+        xp = param.backend.xp
         lr, eps = float(group["lr"]), float(group["eps"])
         weight_decay = float(group["weight_decay"])
         beta1, beta2 = (float(beta) for beta in group["betas"])

@@ -2,8 +2,6 @@
 
 import copy
 
-from .. import backend as backends
-
 
 class EMA:
     """Keeps `module`, a copy of `model` in eval mode whose parameters are a running average of
@@ -45,9 +43,9 @@ def _matching_arrays(averaged, current, kind):
         raise ValueError(f"EMA.update got a model whose {kind} differ from the averaged copy's: "
                          f"{sorted(averaged.keys() ^ current.keys())}")
     for name, average in averaged.items():
-        value = current[name].data
-        if backends.of(value) is not backends.of(average.data):
-            raise ValueError(f"EMA.update: {name} is on backend {backends.of(value).name!r}, its "
-                             f"average on {backends.of(average.data).name!r}; move the average "
+        value = current[name]
+        if value.backend is not average.backend:
+            raise ValueError(f"EMA.update: {name} is on backend {value.backend.name!r}, its "
+                             f"average on {average.backend.name!r}; move the average "
                              "with ema.module.to(...) first")
-        yield average.data, value
+        yield average.data, value.data

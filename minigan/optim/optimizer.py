@@ -11,7 +11,9 @@ Gradients are read, never written: a gradient array may be shared between parame
 
 from collections import defaultdict
 
-from .. import backend as backends
+import numpy as np  # host side: state dicts
+
+from .. import backend
 from ..tensor import Tensor, enable_grad
 
 
@@ -20,9 +22,9 @@ def _host_array(value):
     if isinstance(value, Tensor):
         return value.numpy()
     try:
-        return backends.of(value).to_host(value)
+        return backend.of(value).to_host(value)
     except TypeError:
-        return backends.host_module().asarray(value)
+        return np.asarray(value)
 
 
 def require_non_negative(options, *names):
@@ -101,7 +103,7 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is not None:
                     p.grad = None if set_to_none else Tensor(
-                        backends.of(p.grad.data).xp.zeros_like(p.grad.data))
+                        p.grad.backend.xp.zeros_like(p.grad.data))
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; parameters whose `.grad` is None are
@@ -183,7 +185,8 @@ class Optimizer:
         if tuple(array.shape) != param.shape:
             raise ValueError(f"state {name!r} of shape {tuple(array.shape)} does not fit a "
                              f"parameter of shape {param.shape}")
-        return Tensor(backends.of(param.data).xp.array(array, dtype=param.dtype))
+        # astype copies: the loaded state never shares memory with the state dict given
+        return Tensor(param.backend.asarray(array.astype(param.dtype)))
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]

@@ -1,6 +1,5 @@
 """RMSprop: divide the gradient by a running root mean square of recent gradients."""
 
-from .. import backend as backends
 from ..tensor import Tensor
 from .optimizer import Optimizer, require_non_negative
 
@@ -17,7 +16,7 @@ class RMSprop(Optimizer):
         require_non_negative(options, "lr", "alpha", "eps", "weight_decay", "momentum")
 
     def update(self, param, grad, state, group):
-        xp = backends.of(param.data).xp
+        xp = param.backend.xp
         lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
         weight_decay, momentum = float(group["weight_decay"]), float(group["momentum"])
         if group["maximize"]:

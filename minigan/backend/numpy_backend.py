@@ -1,0 +1,62 @@
+"""The CPU backend: NumPy for array math, Numba kernels for im2col, col2im and the fused ops.
+
+Numba starts at the first kernel call, not at import, so `import minigan` stays light; its
+threading layer is chosen here, through the environment, before Numba loads.
+"""
+
+import os
+
+import numpy as np
+
+from .base import Backend
+
+
+def _choose_numba_threading_layer():
+    """Prefer OpenMP's threading layer, then 'workqueue' where OpenMP is missing (why: DESIGN.md,
+    "Numba's threading layer"). NUMBA_THREADING_LAYER or MINIGAN_NUMBA_THREADING_LAYER override
+    it. Numba reads these when it loads, whoever imports its kernels first; like OpenBLAS's
+    setting in __init__.py, this has no effect if Numba was imported before minigan."""
+    chosen = os.environ.get("MINIGAN_NUMBA_THREADING_LAYER")
+    if chosen:
+        os.environ.setdefault("NUMBA_THREADING_LAYER", chosen)
+    else:
+        os.environ.setdefault("NUMBA_THREADING_LAYER_PRIORITY", "omp workqueue tbb")
+
+
+_choose_numba_threading_layer()
+
+
+class NumpyBackend(Backend):
+    """CPU arrays: NumPy for array math, Numba for the convolution kernels."""
+
+    name = "numpy"
+    xp = np
+    array_type = np.ndarray
+
+    def __init__(self):
+        self.rng = np.random.default_rng()
+
+    @property
+    def _kernels(self):
+        from . import cpu_kernels  # Numba starts at the first kernel, not here
+
+        return cpu_kernels
+
+    def to_host(self, array):
+        return np.asarray(array)
+
+    def synchronize(self):
+        """Wait for queued work; on the CPU every call has already finished."""
+
+    def rng_state(self):
+        """The generator's state as JSON-friendly data (for checkpoints)."""
+        return self.rng.bit_generator.state
+
+    def set_rng_state(self, state):
+        self.rng.bit_generator.state = state
+
+    def im2col(self, x, kh, kw, stride, padding, dilation):
+        return self._kernels.im2col(x, kh, kw, stride, padding, dilation)
+
+    def col2im(self, col, x_shape, stride, padding, dilation):
+        return self._kernels.col2im(col, x_shape, stride, padding, dilation)
