@@ -11,9 +11,9 @@ decoder, the DCGAN generator, so a VAE samples (decoder on z ~ N(0, I)), is eval
 restores images exactly as a GAN does.
 """
 
+from ..creation import randn
 from ..functional import binary_cross_entropy
 from ..nn.utils import total_norm
-from ..tensor import randn
 from .step import to_host
 
 

@@ -14,7 +14,8 @@ same operator (plus the noise itself), to make test images.
 import numpy as np
 
 from .. import functional as F
-from ..tensor import no_grad, tensor
+from ..creation import tensor
+from ..tensor import no_grad
 
 MODES = ("noise", "blur", "downsample")
 

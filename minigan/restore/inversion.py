@@ -17,8 +17,9 @@ import dataclasses
 import numpy as np
 
 from .. import functional as F
+from ..creation import tensor
 from ..optim import Adam
-from ..tensor import no_grad, tensor
+from ..tensor import no_grad
 
 
 @dataclasses.dataclass
