@@ -106,6 +106,22 @@ def test_cli_inpaints_and_keeps_the_known_pixels(tiny_run, tmp_path):
     assert np.array_equal(restored[known], original[known])
 
 
+def test_cli_restores_colour_faces_of_a_colour_run(tmp_path):
+    run = tmp_path / "faces"
+    Trainer(TrainConfig(data="lfw-subset", channels=3, image_size=32, steps=1, batch_size=8,
+                        width=4, latent_dim=8, sample_every=1, checkpoint_every=1,
+                        num_samples=4, out=str(run))).run(progress=False)
+    face = np.random.default_rng(0).integers(0, 255, (32, 32, 3), dtype=np.uint8)
+    mask = np.zeros((32, 32), np.uint8)
+    mask[10:20, 10:20] = 255
+    image, out = _write(tmp_path / "face.png", face), tmp_path / "out.png"
+    assert main(["--run", str(run), "--input", image, "--mask", _write(tmp_path / "m.png", mask),
+                 "--out", str(out), "--steps", "2", "--restarts", "2"]) == 0
+    restored = cv2.imread(str(out), cv2.IMREAD_COLOR)
+    assert restored.shape == (32, 32, 3)
+    assert np.array_equal(restored[mask == 0], cv2.imread(image, cv2.IMREAD_COLOR)[mask == 0])
+
+
 @pytest.mark.parametrize("mode, size", [("noise", 28), ("blur", 28), ("downsample", 14)])
 def test_cli_degrade_modes_write_a_full_size_image(tiny_run, tmp_path, mode, size):
     image = _write(tmp_path / "small.png", np.full((size, size), 90, np.uint8))
