@@ -170,6 +170,8 @@ def test_cli_user_mistakes_are_one_line_errors(tiny_run, tmp_path, capsys):
                                      "--mask", mask])
     assert "3 channels" in message and "with 1" in message
     assert "nothing to restore" in _error(capsys, base + ["--input", image])
+    assert "--degrade blur only" in _error(capsys, base + ["--input", image, "--degrade",
+                                                           "noise", "--sigma", "0.2"])
     assert "white everywhere" in _error(capsys, base + ["--input", image, "--mask", _write(
         tmp_path / "white.png", np.full((28, 28), 255, np.uint8))])
     message = _error(capsys, base + ["--input", image, "--degrade", "downsample"])

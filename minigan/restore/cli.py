@@ -101,6 +101,8 @@ def run(arguments):
     """Everything main does but printing; returns the restored uint8 picture (H, W, C)."""
     if arguments.mask is None and arguments.degrade is None:
         raise ValueError("nothing to restore: give --mask (inpainting), --degrade or both")
+    if arguments.sigma is not None and arguments.degrade != "blur":
+        raise ValueError("--sigma sets the blur kernel: it goes with --degrade blur only")
     for name in ("steps", "restarts", "average"):
         if getattr(arguments, name) < 1:
             raise ValueError(f"--{name} must be at least 1, got {getattr(arguments, name)}")
