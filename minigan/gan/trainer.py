@@ -2,7 +2,8 @@
 exact resume and divergence detection written to the run's folder (run_folder.py).
 
 One *step* is one generator update, preceded by `n_critic` discriminator updates (each on a
-fresh real batch).
+fresh real batch). A VAE (model_spec's kind "vae") trains the same way with vae_step (vae.py):
+one ELBO update of its encoder and decoder (the "generator") per step, with one optimizer.
 """
 
 import math
