@@ -34,6 +34,7 @@ examples:
       --lr-d 1e-4 --betas 0 0.9                           # WGAN-GP
   python -m minigan.train --data folder:~/lfw --channels 3 --image-size 64   # your photos
   python -m minigan.train --data ring8 --model toy --steps 3000   # watch mode collapse
+  python -m minigan.train --model vae --lr-g 1e-3 --betas 0.9 0.999   # a VAE, not a GAN
   python -m minigan.train --backend cupy                   # on an NVIDIA GPU
   python -m minigan.train --resume runs/latest --steps 3000   # continue, exactly
   mpiexec -n 4 python -m minigan.train --distributed       # 4 processes, one batch of 64
@@ -52,7 +53,9 @@ def parser():
     what.add_argument("--model", choices=MODELS, default=defaults.model,
                       help="dcgan: convolutional (Radford et al. 2016); cdcgan: DCGAN conditioned "
                            "on the digit's class; mlp: fully connected (Goodfellow et al. 2014); "
-                           "toy: small MLPs for the 2-D sets (default: %(default)s)")
+                           "toy: small MLPs for the 2-D sets; vae: a variational autoencoder "
+                           "with the DCGAN generator as its decoder, trained on the ELBO with "
+                           "one Adam (--lr-g, --betas) (default: %(default)s)")
     what.add_argument("--loss", choices=sorted(LOSSES), default=defaults.loss,
                       help="the adversarial objective: minimax is the original, whose generator "
                            "gradient vanishes when D wins; non_saturating fixes that; "
@@ -181,7 +184,8 @@ def _trainer(arguments, world):
         print(f"resuming {arguments.resume} at step {trainer.step} of {trainer.total_steps}")
     if world.is_root:
         ranks = f" on {world.size} processes" if world.size > 1 else ""
-        print(f"training {config.model} ({config.loss} loss) on {config.data} "
+        objective = "the ELBO" if trainer.spec.kind == "vae" else f"{config.loss} loss"
+        print(f"training {config.model} ({objective}) on {config.data} "
               f"{tuple(trainer.dataset.sample_shape)} with the {config.backend} backend"
               f"{ranks} for {trainer.total_steps} steps; writing to {trainer.run_dir}")
     return trainer

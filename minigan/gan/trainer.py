@@ -2,7 +2,8 @@
 exact resume and divergence detection written to the run's folder (run_folder.py).
 
 One *step* is one generator update, preceded by `n_critic` discriminator updates (each on a
-fresh real batch).
+fresh real batch). A VAE (model_spec's kind "vae") trains the same way with vae_step (vae.py):
+one ELBO update of its encoder and decoder (the "generator") per step, with one optimizer.
 """
 
 import math
@@ -21,8 +22,13 @@ from .config import TrainConfig
 from .models import model_spec
 from .run_folder import RunFolder
 from .step import gan_step
+from .vae import vae_step
 
 LR_SCHEDULES = ("constant", "step", "multistep", "cosine", "warmup-cosine")
+PROGRESS = {  # the progress bar's numbers: (label, metric, decimals)
+    "gan": (("D", "d_loss", 3), ("G", "g_loss", 3), ("D(x)", "d_real", 2),
+            ("D(G(z))", "d_fake", 2), ("img/s", "images_per_second", 0)),
+    "vae": (("-ELBO", "loss", 1), ("KL", "kl", 1), ("img/s", "images_per_second", 0))}
 
 __all__ = ["LR_SCHEDULES", "TrainConfig", "Trainer", "TrainingDiverged"]
 
@@ -92,15 +98,20 @@ class Trainer:
             self.dataset, config.batch_size, self.world.rank, self.world.size, shuffle=True,
             seed=config.seed, backend=config.backend, output_range=self.spec.output)
         self.total_steps = self._total_steps()
-        self.generator, self.discriminator = self.spec.build(
+        self.generator, second = self.spec.build(
             self.dataset.sample_shape, config.latent_dim, config.width, self.dataset.num_classes)
         self.generator.to(config.backend)
-        self.discriminator.to(config.backend)
+        second.to(config.backend)
+        vae = self.spec.kind == "vae"  # the second network is the encoder, not a critic
+        self.discriminator, self.encoder = (None, second) if vae else (second, None)
         self._join_world()
-        self.opt_g = Adam(self.generator.parameters(), lr=config.lr_g, betas=config.betas)
-        self.opt_d = Adam(self.discriminator.parameters(), lr=config.lr_d, betas=config.betas)
+        self.opt_g = Adam([*self.generator.parameters(), *(second.parameters() if vae else ())],
+                          lr=config.lr_g, betas=config.betas)
+        self.opt_d = None if vae else Adam(second.parameters(), lr=config.lr_d,
+                                           betas=config.betas)
         self.sched_g = _scheduler(config.lr_schedule, self.opt_g, self.total_steps)
-        self.sched_d = _scheduler(config.lr_schedule, self.opt_d, self.total_steps)
+        self.sched_d = None if vae else _scheduler(config.lr_schedule, self.opt_d,
+                                                   self.total_steps)
         self.ema = EMA(self.generator, config.ema) if config.ema > 0 else None
         self._fixed_noise, self._fixed_labels = self._make_fixed_inputs()
         self._batches = None  # made at the first step, from the loader's (restored) position
@@ -111,7 +122,7 @@ class Trainer:
         (with sync_batchnorm) normalises with the statistics of the whole batch."""
         if self.world.size == 1:
             return
-        for model in (self.generator, self.discriminator):
+        for model in (self.generator, self.discriminator or self.encoder):
             if self.config.sync_batchnorm:
                 distributed.convert_sync_batchnorm(model, self.world)
             distributed.broadcast_module(model, self.world)
@@ -149,20 +160,24 @@ class Trainer:
             self._batches = _forever(self.loader)
         opt_g, opt_d = self.opt_g, self.opt_d
         if self.world.size > 1:  # their step() averages the gradients over the ranks first
-            opt_g, opt_d = (distributed.AveragingOptimizer(o, self.world) for o in (opt_g, opt_d))
-        metrics = gan_step(self.generator, self.discriminator, opt_g, opt_d, self._batches,
-                           loss=config.loss, n_critic=config.n_critic,
-                           gp_weight=config.gp_weight, r1_weight=config.r1_weight,
-                           latent_dim=config.latent_dim, conditional=self.spec.conditional)
+            opt_g, opt_d = (o and distributed.AveragingOptimizer(o, self.world)
+                            for o in (opt_g, opt_d))
+        if self.spec.kind == "vae":
+            metrics = vae_step(self.generator, self.encoder, opt_g, self._batches)
+        else:
+            metrics = gan_step(self.generator, self.discriminator, opt_g, opt_d, self._batches,
+                               loss=config.loss, n_critic=config.n_critic,
+                               gp_weight=config.gp_weight, r1_weight=config.r1_weight,
+                               latent_dim=config.latent_dim, conditional=self.spec.conditional)
         if self.ema is not None:
             self.ema.update(self.generator)
         for scheduler in (self.sched_g, self.sched_d):
             if scheduler is not None:
                 scheduler.step()
         seconds = time.perf_counter() - started
-        return {**metrics,
-                "lr_g": self.opt_g.param_groups[0]["lr"], "lr_d": self.opt_d.param_groups[0]["lr"],
-                "step_time": seconds,
+        rates = {f"lr_{name[0]}": optimizer.param_groups[0]["lr"]
+                 for name, optimizer in self._optimizers().items()}  # lr_g, lr_d
+        return {**metrics, **rates, "step_time": seconds,
                 "images_per_second": config.batch_size * config.n_critic / seconds}
 
     # -- the loop -----------------------------------------------------------------------------
@@ -189,10 +204,8 @@ class Trainer:
             while self.step < until:
                 metrics = self._one_step()
                 bar.update(1)
-                bar.set_postfix({"D": f"{metrics['d_loss']:.3f}", "G": f"{metrics['g_loss']:.3f}",
-                                 "D(x)": f"{metrics['d_real']:.2f}",
-                                 "D(G(z))": f"{metrics['d_fake']:.2f}",
-                                 "img/s": f"{metrics['images_per_second']:.0f}"}, refresh=False)
+                bar.set_postfix({label: f"{metrics[key]:.{digits}f}" for label, key, digits in
+                                 PROGRESS[self.spec.kind]}, refresh=False)
         except KeyboardInterrupt:
             bar.close()
             if root:  # no collective here: the other ranks may be anywhere in their step
@@ -284,8 +297,15 @@ class Trainer:
 
     # -- checkpoints --------------------------------------------------------------------------
     def _modules(self):
-        named = {"generator": self.generator, "discriminator": self.discriminator}
-        return {**named, "ema": self.ema.module} if self.ema is not None else named
+        named = {"generator": self.generator, "discriminator": self.discriminator,
+                 "encoder": self.encoder}
+        if self.ema is not None:
+            named["ema"] = self.ema.module
+        return {name: module for name, module in named.items() if module is not None}
+
+    def _optimizers(self):
+        return {name: optimizer for name, optimizer in
+                (("generator", self.opt_g), ("discriminator", self.opt_d)) if optimizer}
 
     def _schedulers(self):
         return {name: scheduler for name, scheduler in
@@ -316,13 +336,11 @@ class Trainer:
             "num_classes": self.dataset.num_classes, "value_range": list(self.value_range),
         }
         return self.folder.write_checkpoint(
-            self.step, self._modules(), {"generator": self.opt_g, "discriminator": self.opt_d},
-            state)
+            self.step, self._modules(), self._optimizers(), state)
 
     def load_checkpoint(self, folder):
         """Restore everything save_checkpoint wrote, so training continues exactly."""
-        state = self.folder.read_checkpoint(
-            self._modules(), {"generator": self.opt_g, "discriminator": self.opt_d}, folder)
+        state = self.folder.read_checkpoint(self._modules(), self._optimizers(), folder)
         for name, scheduler in self._schedulers().items():
             scheduler.load_state_dict(state["schedulers"][name])
         self.loader.load_state_dict(state["loader"])
