@@ -1,34 +1,40 @@
 """The GAN training loop: gan_step (step.py) once per step, with samples, logs, checkpoints,
-exact resume and divergence detection written to the run's folder (run_folder.py).
+exact resume, divergence detection and health checks (health.py) written to the run's folder
+(run_folder.py).
 
 One *step* is one generator update, preceded by `n_critic` discriminator updates (each on a
 fresh real batch).
 """
 
 import math
+import os
 import time
 
 import numpy as np
 
 from .. import backend
 from ..data import DataLoader, load
+from ..io.checkpoint import NonFiniteState, warn
 from ..io.images import image_grid, save_image
 from ..io.plots import plot_points, plot_training_curves
 from ..optim import EMA, Adam, lr_scheduler
 from ..creation import manual_seed, randn, tensor
 from ..tensor import no_grad
-from .config import TrainConfig
+from .config import TrainConfig, resume_values
+from .health import HealthMonitor, TrainingFailed, spread, spread_score
 from .models import model_spec
-from .run_folder import RunFolder
-from .step import gan_step
+from .run_folder import DamagedCheckpoint, RunFolder
+from .step import LOGISTIC_LOSSES, gan_step
 
 LR_SCHEDULES = ("constant", "step", "multistep", "cosine", "warmup-cosine")
 
-__all__ = ["LR_SCHEDULES", "TrainConfig", "Trainer", "TrainingDiverged"]
+__all__ = ["LR_SCHEDULES", "TrainConfig", "Trainer", "TrainingDiverged", "TrainingFailed"]
+ADVICE = ("Try lower learning rates (--lr-g, --lr-d), another --loss, or a gradient penalty "
+          "(--gp-weight 10 with --loss wasserstein).")
 
 
-class TrainingDiverged(RuntimeError):
-    """A loss or gradient became NaN or infinite; the run stopped without saving it."""
+class TrainingDiverged(TrainingFailed):
+    """A loss, gradient or weight became NaN or infinite; the run stopped without saving it."""
 
 
 def _scheduler(name, optimizer, steps):
@@ -51,12 +57,18 @@ def _scheduler(name, optimizer, steps):
 
 def _dataset(config, spec):
     """The run's data, resized to an image size the model builds for unless --image-size
-    chose one."""
-    dataset = load(config.data, image_size=config.image_size, channels=config.channels)
-    points = tuple(dataset.sample_shape) == (2,)
+    chose one; a folder of images keeps its own channels and side (at most 64)."""
+    points = config.data in ("ring8", "grid25")
+    if points and (config.image_size or config.channels):
+        raise ValueError(f"--data {config.data} is a set of 2-D points: leave out --image-size "
+                         "and --channels, which apply to images")
     if points != spec.points:
-        raise ValueError(f"--model {config.model} does not fit --data {config.data}: the toy "
-                         "sets (ring8, grid25) go with --model toy, images with the others")
+        raise ValueError(f"--data {config.data} holds 2-D points, which only the toy model "
+                         "draws: add --model toy" if points else
+                         f"--model toy does not fit --data {config.data}: it draws 2-D points; "
+                         "use --data ring8 or grid25 with it, or another --model for images")
+    dataset = load(config.data, image_size=config.image_size, channels=config.channels,
+                   native=True)
     size = None if config.image_size is not None or points else \
         spec.fitting_image_size(dataset.sample_shape[-1])
     return dataset if size is None else dataset.converted(image_size=size)
@@ -75,7 +87,7 @@ class Trainer:
     """
 
     def __init__(self, config, evaluator=None):
-        self.config, self.evaluator, self.step = config, evaluator, 0
+        self.config, self.evaluator, self.step = config.check(), evaluator, 0
         self.run_dir, self.folder = config.out, RunFolder(config.out)
         backend.get(config.backend)  # fail early, with the install hint, if it cannot run
         manual_seed(config.seed)
@@ -85,6 +97,10 @@ class Trainer:
         self.loader = DataLoader(self.dataset, config.batch_size, shuffle=True, seed=config.seed,
                                  drop_last=True, backend=config.backend,
                                  output_range=self.spec.output)
+        if len(self.loader) == 0:
+            raise ValueError(f"--batch-size {config.batch_size} is more than the data holds "
+                             f"({len(self.dataset)} samples): pass --batch-size "
+                             f"{len(self.dataset)} or less")
         self.total_steps = self._total_steps()
         self.generator, self.discriminator = self.spec.build(
             self.dataset.sample_shape, config.latent_dim, config.width, self.dataset.num_classes)
@@ -98,11 +114,19 @@ class Trainer:
         self._fixed_noise, self._fixed_labels = self._make_fixed_inputs()
         self._batches = None  # made at the first step, from the loader's (restored) position
         self.history = []
+        self.health = HealthMonitor(self._data_spread(), config.loss in LOGISTIC_LOSSES)
+
+    def _data_spread(self):
+        """The spread of the real samples, scaled as the generator's are (health.py)."""
+        rows = np.random.default_rng([self.config.seed, 2]).permutation(len(self.dataset))
+        real = self.dataset.images[rows[:self.config.num_samples]]
+        if not self.spec.points:
+            low, high = self.value_range
+            real = low + real.astype(np.float64) / 255.0 * (high - low)
+        return spread(real)
 
     def _total_steps(self):
         config = self.config
-        if config.steps is not None and config.epochs is not None:
-            raise ValueError("give --steps or --epochs, not both")
         if config.epochs is not None:
             return max(1, math.ceil(config.epochs * len(self.loader) / config.n_critic))
         return config.steps if config.steps is not None else self.spec.default_steps
@@ -159,24 +183,24 @@ class Trainer:
 
         self.folder.start(self.config, fresh=self.step == 0)
         self.history = self.folder.trim_logs(self.step)
-        bar = tqdm(total=self.total_steps, initial=self.step, unit="step", disable=not progress,
-                   dynamic_ncols=True)
-        metrics = {}
+        bar, metrics = None, {}
         try:
             while self.step < until:
                 metrics = self._one_step()
-                bar.update(1)
-                bar.set_postfix({"D": f"{metrics['d_loss']:.3f}", "G": f"{metrics['g_loss']:.3f}",
-                                 "D(x)": f"{metrics['d_real']:.2f}",
-                                 "D(G(z))": f"{metrics['d_fake']:.2f}",
-                                 "img/s": f"{metrics['images_per_second']:.0f}"}, refresh=False)
+                if bar is None:  # started after the first step: compiling is not in its ETA
+                    bar = tqdm(total=self.total_steps, initial=self.step, unit="step",
+                               disable=not progress, dynamic_ncols=True)
+                    bar.set_postfix(_postfix(metrics))
+                else:  # this step's numbers, shown with this step's tick
+                    bar.set_postfix(_postfix(metrics), refresh=False)
+                    bar.update(1)
         except KeyboardInterrupt:
-            bar.close()
+            _close(bar)
             folder = self.save_checkpoint()
             print(f"\ninterrupted at step {self.step}: saved {folder}\nresume with: "
                   f"python -m minigan.train --resume {self.run_dir}")
             raise
-        bar.close()
+        _close(bar)
         self.save_checkpoint()
         self.save_samples()
         self.plot()
@@ -194,8 +218,11 @@ class Trainer:
         row = {"step": self.step, **{k: v for k, v in metrics.items() if v is not None}}
         self.history.append(row)
         self.folder.append(row)
+        self._check_health(self.health.after_step(metrics))
         if self.step % self.config.sample_every == 0:
-            self.save_samples()
+            samples = self.fixed_samples()
+            self.save_samples(samples)
+            self._check_health(self.health.after_samples(self.step, samples))
         if self.step % self.config.checkpoint_every == 0:
             self.save_checkpoint()
         return metrics
@@ -203,14 +230,31 @@ class Trainer:
     def _check_finite(self, metrics):
         bad = {k: v for k, v in metrics.items() if isinstance(v, float) and not math.isfinite(v)}
         if bad:
-            last = self.folder.latest_checkpoint()
-            where = (f"the last good checkpoint is {last}" if last else
-                     "no checkpoint was written before it")
             raise TrainingDiverged(
                 f"training diverged at step {self.step}: "
                 + ", ".join(f"{k}={v}" for k, v in bad.items())
-                + f"; {where}. Try lower learning rates (--lr-g, --lr-d), another --loss, or a "
-                "gradient penalty (--gp-weight 10 with --loss wasserstein).")
+                + f"; {self._where()}. {ADVICE}")
+
+    def _check_health(self, problem):
+        """Stop (or, with on_failure="warn", warn) when health.py found the run dead."""
+        if problem is None:
+            return
+        if self.config.on_failure == "warn":
+            warn(f"step {self.step}: {problem}; training on (--on-failure warn)")
+            return
+        raise TrainingFailed(f"training failed at step {self.step}: {problem}; {self._where()}. "
+                             f"{ADVICE} To train on regardless, pass --on-failure warn.")
+
+    def _where(self):
+        """Which checkpoints are worth going back to, in words."""
+        last, best = self.folder.newest_intact(), self.folder.best()
+        if last is None:
+            return "no checkpoint was written before it"
+        where = f"the last good checkpoint is {last}"
+        if best and os.path.basename(last) != best["folder"]:
+            where += (f", the best ({best['metric']} {best['value']:.4g}) is "
+                      f"{os.path.join(os.path.dirname(last), best['folder'])}")
+        return where
 
     # -- outputs ------------------------------------------------------------------------------
     @property
@@ -233,10 +277,15 @@ class Trainer:
         finally:
             generator.train(mode)
 
-    def save_samples(self):
-        """The grid (or, for 2-D toys, the scatter plot) of the fixed noise at this step."""
+    def fixed_samples(self):
+        """The generator's samples of the fixed noise (and labels), as a host array."""
+        return self.sample(noise=self._fixed_noise, labels=self._fixed_labels)
+
+    def save_samples(self, samples=None):
+        """The grid (or, for 2-D toys, the scatter plot) of the fixed noise at this step (or
+        of `samples`, the fixed_samples() already made); returns its path."""
         path = self.folder.sample_path(self.step)
-        samples = self.sample(noise=self._fixed_noise, labels=self._fixed_labels)
+        samples = self.fixed_samples() if samples is None else samples
         if self.spec.points:
             plot_points(self.dataset.images, samples, path, f"step {self.step}")
         else:
@@ -260,8 +309,12 @@ class Trainer:
         return {name: scheduler for name, scheduler in
                 (("generator", self.sched_g), ("discriminator", self.sched_d)) if scheduler}
 
+    def _optimizers(self):
+        return {"generator": self.opt_g, "discriminator": self.opt_d}
+
     def save_checkpoint(self):
-        """Write the current state as a new checkpoint folder (atomically); returns it."""
+        """Write the current state as a new checkpoint folder (atomically), after the logs
+        reach the disk; returns it. Weights that are not finite are never saved."""
         state = {
             "step": self.step, "total_steps": self.total_steps, "config": self.config.to_dict(),
             "loader": self.loader.state_dict(),
@@ -271,33 +324,95 @@ class Trainer:
             "sample_shape": list(self.dataset.sample_shape),
             "num_classes": self.dataset.num_classes, "value_range": list(self.value_range),
         }
-        return self.folder.write_checkpoint(
-            self.step, self._modules(), {"generator": self.opt_g, "discriminator": self.opt_d},
-            state)
+        self.folder.sync_logs()
+        try:
+            return self.folder.write_checkpoint(self.step, self._modules(), self._optimizers(),
+                                                state, score=self._checkpoint_score())
+        except NonFiniteState as error:
+            raise TrainingDiverged(f"training diverged by step {self.step}: {error}; "
+                                   f"{self._where()}. {ADVICE}") from None
 
-    def load_checkpoint(self, folder):
-        """Restore everything save_checkpoint wrote, so training continues exactly."""
-        state = self.folder.read_checkpoint(
-            self._modules(), {"generator": self.opt_g, "discriminator": self.opt_d}, folder)
-        for name, scheduler in self._schedulers().items():
-            scheduler.load_state_dict(state["schedulers"][name])
-        self.loader.load_state_dict(state["loader"])
+    def _checkpoint_score(self):
+        """(metric, value), lower is better, that picks the best checkpoint: the evaluator's
+        latest FCD when it runs, else how far the samples' spread is from the data's."""
+        for row in reversed(self.history):
+            if "eval_fcd" in row:
+                return "eval_fcd", row["eval_fcd"]
+        score = spread_score(self.health.ratio(self.fixed_samples()))
+        return ("sample_spread", score) if math.isfinite(score) else None
+
+    def load_checkpoint(self, folder=None):
+        """Restore everything save_checkpoint wrote, so training continues exactly: from
+        `folder`, or from the newest intact checkpoint (damaged ones are reported and
+        skipped). Returns the checkpoint's state."""
+        if folder is not None:
+            return self._restore(folder)
+        return self.folder.load_newest(self._restore)[1]
+
+    def _restore(self, folder):
+        state = self.folder.read_checkpoint(self._modules(), self._optimizers(), folder)
+        try:
+            for name, scheduler in self._schedulers().items():
+                scheduler.load_state_dict(state["schedulers"][name])
+            self.loader.load_state_dict(state["loader"])
+            saved_backend = state["config"]["backend"]
+        except (KeyError, TypeError, ValueError) as error:
+            raise DamagedCheckpoint(f"its state.json is incomplete ({error!r})") from None
         self._batches = None
         device = backend.get(self.config.backend)
-        if state["rng"] is not None:
+        if state.get("rng") is not None and saved_backend == self.config.backend:
             device.set_rng_state(state["rng"])
-        else:  # a generator that cannot export its state: continue on a new, seeded stream
+        else:  # no state, or another backend's: continue on a new, seeded stream
             device.seed(self.config.seed + state["step"])
         self.step = state["step"]
+        return state
 
     @classmethod
     def resume(cls, run_dir, **overrides):
-        """The run in `run_dir`, rebuilt from its config.json and latest checkpoint; keyword
-        arguments override configuration values (e.g. steps=5000 to train longer)."""
+        """The run in `run_dir`, rebuilt from its config.json and newest intact checkpoint.
+        Keyword arguments change what a resume can honour (config.RESUMABLE: steps, learning
+        rates, backend, cadence; `out`, a new folder, continues a copy of the run there); one
+        that would change the model or its data is a ValueError that names its flag."""
         folder = RunFolder(run_dir)
-        values = folder.read_config()
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        values["out"] = run_dir
+        values = resume_values(folder.read_config(), {**overrides, "out": overrides.get("out")
+                                                      or run_dir})
+        if os.path.abspath(values["out"]) != os.path.abspath(run_dir):
+            folder.copy_to(values["out"])
         trainer = cls(TrainConfig.from_dict(values))
-        trainer.load_checkpoint(folder.checkpoint_to_load())
+        trainer.load_checkpoint()
+        for name, optimizer, scheduler in (("lr_g", trainer.opt_g, trainer.sched_g),
+                                           ("lr_d", trainer.opt_d, trainer.sched_d)):
+            _set_rate(optimizer, scheduler, values[name], values["betas"])
+        if trainer.step > trainer.total_steps:
+            steps = "--epochs" if values["epochs"] is not None else "--steps"
+            raise ValueError(f"the run is at step {trainer.step} already, but {steps} asks for "
+                             f"{trainer.total_steps} steps in all: pass {steps} for at least "
+                             f"{trainer.step} steps (more to train longer)")
         return trainer
+
+
+def _set_rate(optimizer, scheduler, rate, betas):
+    """Give a restored optimizer (and its schedule) the base learning rate `rate` and `betas`:
+    the schedule's position is kept, its rates scaled."""
+    group = optimizer.param_groups[0]
+    factor = rate / group.get("initial_lr", group["lr"])
+    for group in optimizer.param_groups:
+        group["lr"] *= factor
+        group["betas"] = tuple(betas)
+        if "initial_lr" in group:
+            group["initial_lr"] *= factor
+    for part in [scheduler, *getattr(scheduler, "schedulers", [])] if scheduler else []:
+        part.base_lrs = [lr * factor for lr in part.base_lrs]
+        part._last_lr = [lr * factor for lr in getattr(part, "_last_lr", [])]
+
+
+def _postfix(metrics):
+    """The progress bar's numbers of one step."""
+    return {"D": f"{metrics['d_loss']:.3f}", "G": f"{metrics['g_loss']:.3f}",
+            "D(x)": f"{metrics['d_real']:.2f}", "D(G(z))": f"{metrics['d_fake']:.2f}",
+            "img/s": f"{metrics['images_per_second']:.0f}"}
+
+
+def _close(bar):
+    if bar is not None:
+        bar.close()

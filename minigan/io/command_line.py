@@ -1,0 +1,41 @@
+"""What every command line does with an error: one line on stderr that says what went wrong
+and what to do, never a Python traceback for a user's mistake (`--debug` shows it)."""
+
+import errno
+import sys
+
+from ..backend import BackendUnavailable
+
+USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
+               PermissionError, FileExistsError, BackendUnavailable)
+
+
+def describe(error):
+    """The one line that explains `error` to the person at the command line."""
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        where = f" while writing {error.filename}" if error.filename else ""
+        return (f"no space left on the disk{where}: free some space and run the command again "
+                "(a run continues with --resume DIR); the files already written are intact")
+    if isinstance(error, OSError) and error.strerror:
+        where = f": {error.filename}" if error.filename else ""
+        return f"{error.strerror}{where}"
+    if isinstance(error, USER_ERRORS):
+        return str(error).strip() or type(error).__name__
+    first_line = (str(error).splitlines() or [""])[0]
+    return (f"unexpected {type(error).__name__}: {first_line} (please report it; run again "
+            "with --debug to see where)")
+
+
+def guarded(body, debug=False):
+    """body()'s exit status; an error becomes one line on stderr and status 2 for a user's
+    mistake or an OSError, 1 for anything unexpected; Ctrl-C is status 130. With `debug`
+    the error propagates, traceback and all."""
+    try:
+        return body()
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        if debug:
+            raise
+        print(f"error: {describe(error)}", file=sys.stderr)
+        return 2 if isinstance(error, USER_ERRORS + (OSError,)) else 1
