@@ -23,6 +23,7 @@ from ..creation import tensor
 from ..data import load, mnist5k
 from ..gan.run_folder import RunFolder, load_run
 from ..io.checkpoint import write_json_atomic
+from ..io.command_line import guarded
 from ..io.images import to_uint8
 from ..tensor import no_grad
 from . import metrics
@@ -271,6 +272,7 @@ def parser():
     p.add_argument("--no-ema", action="store_true",
                    help="use the raw generator even if the run kept an EMA average")
     p.add_argument("--json", metavar="FILE", help="also save the numbers to this JSON file")
+    p.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
     return p
 
 
@@ -342,13 +344,13 @@ def run_evaluation(arguments):
             "note": network.note, "notes": notes, "rows": rows}
 
 
-def main(argv=None):
-    arguments = parser().parse_args(argv)
-    try:
-        result = run_evaluation(arguments)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+def report(arguments):
+    """Evaluate, print the table and write the JSON file the arguments ask for."""
+    if arguments.seed < 0:
+        raise ValueError(f"--seed must be 0 or more, got {arguments.seed}")
+    if arguments.json and os.path.isdir(arguments.json):
+        raise ValueError(f"--json {arguments.json} is a folder: name a file, e.g. scores.json")
+    result = run_evaluation(arguments)
     where = f" at step {result['step']}" if result["step"] is not None else ""
     print(f"{result['source']}{where}: {result['n']} images, {result['features']} features\n")
     print(format_table(result))
@@ -356,3 +358,8 @@ def main(argv=None):
         write_json_atomic(arguments.json, result)
         print(f"\nwrote {arguments.json}")
     return 0
+
+
+def main(argv=None):
+    arguments = parser().parse_args(argv)
+    return guarded(lambda: report(arguments), arguments.debug)

@@ -41,6 +41,14 @@ def _host_array(value):
         return np.asarray(value)
 
 
+def _dtype_kind(target):
+    """The kind of dtype `target` names ("f" for floating point), or None if it names none."""
+    try:
+        return np.dtype(target).kind
+    except TypeError:
+        return None
+
+
 class Module:
     """Base class of every layer and model. Subclasses set attributes in __init__ and define
     forward(); calling the module calls forward (after any forward pre-hooks)."""
@@ -113,6 +121,11 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *inputs, **kwargs):
+        for value in inputs:
+            if isinstance(value, np.ndarray) or type(value).__module__.startswith("cupy"):
+                raise TypeError(f"{type(self).__name__} expected a minigan Tensor, got "
+                                f"{type(value).__module__}.{type(value).__name__}; wrap it with "
+                                "minigan.tensor(...)")
         for hook in self._forward_pre_hooks:
             hook(self, inputs)
         return self.forward(*inputs, **kwargs)
@@ -201,6 +214,10 @@ class Module:
         """Move every parameter and buffer to a backend ("numpy", "cupy"), or convert the
         floating-point ones to a dtype ("float64"); in place, so optimizers stay attached."""
         moving_backend = target in backend.names()
+        if not moving_backend and _dtype_kind(target) != "f":
+            raise ValueError(f"Module.to({target!r}): not a backend or a floating-point dtype; "
+                             f"pass a backend ({', '.join(backend.names())}) or a dtype "
+                             "(float32, float64)")
         with no_grad():
             for module in self.modules():
                 for table in (module._parameters, module._buffers):
