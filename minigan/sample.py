@@ -14,7 +14,7 @@ import numpy as np
 
 from .creation import tensor
 from .gan.run_folder import load_run
-from .io.checkpoint import write_bytes_atomic
+from .io import checkpoint as checkpoints
 from .io.command_line import guarded
 from .io.images import IMAGE_TYPES, image_grid, save_image, to_uint8
 from .tensor import no_grad
@@ -123,7 +123,7 @@ def write(path, images, run, rows):
         pixels = pixels[..., 0] if pixels.shape[-1] == 1 else pixels
         buffer = io.BytesIO()
         np.savez_compressed(buffer, images=pixels)
-        write_bytes_atomic(path, buffer.getvalue())
+        checkpoints.write_bytes_atomic(path, buffer.getvalue())
     else:
         save_image(path, image_grid(images, rows=rows, value_range=run.value_range))
 

@@ -175,12 +175,15 @@ def check_arguments(arguments):
 
 
 def start(arguments):
-    """The Trainer that the arguments ask for: a new run, or a resumed one."""
+    """The Trainer that the arguments ask for: a new run, or a resumed one. Its backend is
+    made the default (MINIGAN_BACKEND does not override --backend)."""
     if not arguments.resume:
-        return Trainer(config_from_arguments(arguments))
+        config = config_from_arguments(arguments)
+        backend.set_default(config.backend)
+        return Trainer(config)
     values = given(arguments)
-    if "backend" in values:
-        backend.get(values["backend"])
+    backend.set_default(values.get("backend")
+                        or RunFolder(arguments.resume).read_config().get("backend", "numpy"))
     trainer = Trainer.resume(arguments.resume, **values)
     print(f"resuming {arguments.resume} at step {trainer.step} of {trainer.total_steps}")
     return trainer

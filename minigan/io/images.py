@@ -6,7 +6,7 @@ import os
 import cv2
 import numpy as np
 
-from .checkpoint import write_bytes_atomic
+from . import checkpoint
 
 
 def to_uint8(images, value_range=(-1.0, 1.0)):
@@ -49,4 +49,4 @@ def save_image(path, picture):
     if not written:
         raise ValueError(f"OpenCV could not encode a {extension} picture for {path!r}; use a "
                          ".png or .jpg name")
-    write_bytes_atomic(path, encoded.tobytes())
+    checkpoint.write_bytes_atomic(path, encoded.tobytes())
