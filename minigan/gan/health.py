@@ -43,7 +43,8 @@ def spread_score(ratio):
 class HealthMonitor:
     """Watches a run's metrics and samples; each check returns None, or the sentence that says
     what died. `patience` steps of a vanished gradient, `perfect_patience` of a perfect D, and
-    `collapse_checks` collapsed sample grids in a row after step `warmup` are failures."""
+    `collapse_checks` collapsed sample grids in a row after step `warmup` are failures, each
+    reported once when its count is reached (again only after the run recovered)."""
 
     def __init__(self, data_spread, logistic, patience=20, perfect_patience=200,
                  collapse_checks=2, warmup=100):
@@ -57,13 +58,13 @@ class HealthMonitor:
         gradient = metrics.get("grad_norm_g")
         self.vanished = self.vanished + 1 if gradient is not None and \
             gradient <= GRADIENT_FLOOR else 0
-        if self.vanished >= self.patience:
+        if self.vanished == self.patience:
             return (f"the generator's gradient has been 0 (norm <= {GRADIENT_FLOOR:g}) for "
                     f"{self.vanished} steps: it no longer learns")
         perfect = self.logistic and metrics.get("d_real", 0) > PERFECT and \
             metrics.get("d_fake", 1) < 1 - PERFECT
         self.perfect = self.perfect + 1 if perfect else 0
-        if self.perfect >= self.perfect_patience:
+        if self.perfect == self.perfect_patience:
             return (f"the discriminator has been perfect (D(x) > {PERFECT}, D(G(z)) < "
                     f"{1 - PERFECT:.3f}) for {self.perfect} steps: the generator gets no signal")
         return None
@@ -77,7 +78,7 @@ class HealthMonitor:
         ratio = self.ratio(samples)
         self.collapsed = self.collapsed + 1 if step >= self.warmup and \
             ratio < COLLAPSE_RATIO else 0
-        if self.collapsed >= self.collapse_checks:
+        if self.collapsed == self.collapse_checks:
             return (f"mode collapse: the fixed-noise samples are {ratio:.3f} times as spread out "
                     f"as the data (below {COLLAPSE_RATIO}) in {self.collapsed} sample grids in "
                     "a row")

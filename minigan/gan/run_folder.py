@@ -192,24 +192,36 @@ class RunFolder:
                     "value": float(value)}
         return best
 
-    def load_newest(self, load):
+    def load_newest(self, load, report=True):
         """(folder, load(folder)) for the newest checkpoint that `load` accepts: each one it
-        rejects with DamagedCheckpoint is reported in one line and skipped."""
-        for folder in checkpoints.checkpoint_candidates(self.path):
+        rejects with DamagedCheckpoint is reported in one line (if `report`) and skipped."""
+        candidates = checkpoints.checkpoint_candidates(self.path)
+        if not candidates:
+            self.checkpoint_to_load()  # raises, saying what to pass
+        for folder in candidates:
             try:
                 return folder, load(folder)
             except DamagedCheckpoint as error:
-                checkpoints.warn(f"skipping the damaged checkpoint {folder}: {error}")
-        raise FileNotFoundError(f"{self.path!r} has no intact checkpoint: pass the --out folder "
-                                "of a run that has written one (checkpoints/step_*)")
+                if report:
+                    checkpoints.warn(f"skipping the damaged checkpoint {folder}: {error}")
+        raise FileNotFoundError(f"{self.path!r} has no intact checkpoint (each one is damaged, "
+                                "see the warnings above): start a new run")
+
+    def intact(self, folder):
+        """Whether the checkpoint `folder` reads back whole and finite."""
+        try:
+            checkpoints.read_checkpoint(folder, [MODELS_FILE, OPTIMIZERS_FILE])
+        except (DamagedCheckpoint, OSError):
+            return False
+        return True
 
     def newest_intact(self):
-        """The newest checkpoint folder whose files all read back finite, or None."""
-        try:
-            return self.load_newest(
-                lambda folder: checkpoints.read_checkpoint(folder, [MODELS_FILE]))[0]
-        except FileNotFoundError:
-            return None
+        """The newest checkpoint folder whose files all read back whole and finite, or None;
+        quietly (the damaged ones were reported when they were skipped)."""
+        for folder in checkpoints.checkpoint_candidates(self.path):
+            if self.intact(folder):
+                return folder
+        return None
 
     def read_checkpoint(self, modules, optimizers, folder=None):
         """Load what write_checkpoint saved into the modules and optimizers (on their own
@@ -300,8 +312,6 @@ def load_run(path, backend_name=None, use_ema=True):
         raise FileNotFoundError(f"no run folder {path!r}: pass the --out folder of "
                                 "python -m minigan.train")
     folder = RunFolder(path)
-    if folder.latest_checkpoint() is None:
-        folder.checkpoint_to_load()  # raises, saying what to pass
     _, (state, config, generator, discriminator, source) = folder.load_newest(
         lambda checkpoint: _read_models(checkpoint, use_ema))
     if backend_name is None:

@@ -94,13 +94,13 @@ class Trainer:
         self.spec = model_spec(config)
         self.dataset = _dataset(config, self.spec)
         self.value_range = self.spec.output_range
-        self.loader = DataLoader(self.dataset, config.batch_size, shuffle=True, seed=config.seed,
-                                 drop_last=True, backend=config.backend,
-                                 output_range=self.spec.output)
-        if len(self.loader) == 0:
+        if config.batch_size > len(self.dataset):
             raise ValueError(f"--batch-size {config.batch_size} is more than the data holds "
                              f"({len(self.dataset)} samples): pass --batch-size "
                              f"{len(self.dataset)} or less")
+        self.loader = DataLoader(self.dataset, config.batch_size, shuffle=True, seed=config.seed,
+                                 drop_last=True, backend=config.backend,
+                                 output_range=self.spec.output)
         self.total_steps = self._total_steps()
         self.generator, self.discriminator = self.spec.build(
             self.dataset.sample_shape, config.latent_dim, config.width, self.dataset.num_classes)
@@ -251,9 +251,9 @@ class Trainer:
         if last is None:
             return "no checkpoint was written before it"
         where = f"the last good checkpoint is {last}"
-        if best and os.path.basename(last) != best["folder"]:
-            where += (f", the best ({best['metric']} {best['value']:.4g}) is "
-                      f"{os.path.join(os.path.dirname(last), best['folder'])}")
+        best_folder = os.path.join(os.path.dirname(last), best["folder"]) if best else last
+        if best_folder != last and self.folder.intact(best_folder):
+            where += f", the best ({best['metric']} {best['value']:.4g}) is {best_folder}"
         return where
 
     # -- outputs ------------------------------------------------------------------------------
