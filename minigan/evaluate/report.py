@@ -13,7 +13,6 @@ noise (uniform random pixels: the worst).
 
 import argparse
 import os
-import sys
 import time
 
 import numpy as np
