@@ -17,16 +17,15 @@ from ..data import DataLoader, load
 from ..io.checkpoint import NonFiniteState, warn
 from ..io.images import image_grid, save_image
 from ..io.plots import plot_points, plot_training_curves
-from ..optim import EMA, Adam, lr_scheduler
+from ..optim import EMA, Adam
 from ..creation import manual_seed, randn, tensor
 from ..tensor import no_grad
 from .config import TrainConfig, resume_values
 from .health import HealthMonitor, TrainingFailed, spread, spread_score
 from .models import model_spec
 from .run_folder import DamagedCheckpoint, RunFolder
+from .schedules import LR_SCHEDULES, by_name, rebase_rate
 from .step import LOGISTIC_LOSSES, gan_step
-
-LR_SCHEDULES = ("constant", "step", "multistep", "cosine", "warmup-cosine")
 
 __all__ = ["LR_SCHEDULES", "TrainConfig", "Trainer", "TrainingDiverged", "TrainingFailed"]
 ADVICE = ("Try lower learning rates (--lr-g, --lr-d), another --loss, or a gradient penalty "
@@ -35,24 +34,6 @@ ADVICE = ("Try lower learning rates (--lr-g, --lr-d), another --loss, or a gradi
 
 class TrainingDiverged(TrainingFailed):
     """A loss, gradient or weight became NaN or infinite; the run stopped without saving it."""
-
-
-def _scheduler(name, optimizer, steps):
-    if name == "constant":
-        return None
-    if name == "step":  # halve every third of the run
-        return lr_scheduler.StepLR(optimizer, step_size=max(1, steps // 3), gamma=0.5)
-    if name == "multistep":  # x0.1 at half and at three quarters: multi-stage rates
-        return lr_scheduler.MultiStepLR(optimizer, [steps // 2, (3 * steps) // 4], gamma=0.1)
-    if name == "cosine":
-        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, steps))
-    if name == "warmup-cosine":
-        warmup = max(1, steps // 20)
-        return lr_scheduler.SequentialLR(optimizer, [
-            lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=warmup),
-            lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, steps - warmup))],
-            milestones=[warmup])
-    raise ValueError(f"unknown --lr-schedule {name!r}: choose one of {LR_SCHEDULES}")
 
 
 def _dataset(config, spec):
@@ -108,8 +89,8 @@ class Trainer:
         self.discriminator.to(config.backend)
         self.opt_g = Adam(self.generator.parameters(), lr=config.lr_g, betas=config.betas)
         self.opt_d = Adam(self.discriminator.parameters(), lr=config.lr_d, betas=config.betas)
-        self.sched_g = _scheduler(config.lr_schedule, self.opt_g, self.total_steps)
-        self.sched_d = _scheduler(config.lr_schedule, self.opt_d, self.total_steps)
+        self.sched_g = by_name(config.lr_schedule, self.opt_g, self.total_steps)
+        self.sched_d = by_name(config.lr_schedule, self.opt_d, self.total_steps)
         self.ema = EMA(self.generator, config.ema) if config.ema > 0 else None
         self._fixed_noise, self._fixed_labels = self._make_fixed_inputs()
         self._batches = None  # made at the first step, from the loader's (restored) position
@@ -382,28 +363,13 @@ class Trainer:
         trainer.load_checkpoint()
         for name, optimizer, scheduler in (("lr_g", trainer.opt_g, trainer.sched_g),
                                            ("lr_d", trainer.opt_d, trainer.sched_d)):
-            _set_rate(optimizer, scheduler, values[name], values["betas"])
+            rebase_rate(optimizer, scheduler, values[name], values["betas"])
         if trainer.step > trainer.total_steps:
             steps = "--epochs" if values["epochs"] is not None else "--steps"
             raise ValueError(f"the run is at step {trainer.step} already, but {steps} asks for "
                              f"{trainer.total_steps} steps in all: pass {steps} for at least "
                              f"{trainer.step} steps (more to train longer)")
         return trainer
-
-
-def _set_rate(optimizer, scheduler, rate, betas):
-    """Give a restored optimizer (and its schedule) the base learning rate `rate` and `betas`:
-    the schedule's position is kept, its rates scaled."""
-    group = optimizer.param_groups[0]
-    factor = rate / group.get("initial_lr", group["lr"])
-    for group in optimizer.param_groups:
-        group["lr"] *= factor
-        group["betas"] = tuple(betas)
-        if "initial_lr" in group:
-            group["initial_lr"] *= factor
-    for part in [scheduler, *getattr(scheduler, "schedulers", [])] if scheduler else []:
-        part.base_lrs = [lr * factor for lr in part.base_lrs]
-        part._last_lr = [lr * factor for lr in getattr(part, "_last_lr", [])]
 
 
 def _postfix(metrics):
