@@ -5,7 +5,6 @@
     python -m minigan.sample --run runs/latest --interpolate --out walk.png
 """
 
-import argparse
 import io
 import os
 import sys
@@ -15,7 +14,7 @@ import numpy as np
 from .creation import tensor
 from .gan.run_folder import load_run
 from .io import checkpoint as checkpoints
-from .io.command_line import guarded
+from .io.command_line import ArgumentParser, guarded
 from .io.images import IMAGE_TYPES, image_grid, save_image, to_uint8
 from .tensor import no_grad
 
@@ -51,7 +50,7 @@ def generate(run, noise, labels=None):
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="python -m minigan.sample",
+    p = ArgumentParser(prog="python -m minigan.sample",
                                 description="Draw samples from a trained minigan run.")
     p.add_argument("--run", required=True, help="the run folder (--out of minigan.train)")
     p.add_argument("--n", type=int, default=64, help="how many samples (default: 64)")

@@ -16,7 +16,7 @@ from .gan.losses import LOSSES
 from .gan.models import DEFAULT_STEPS, MODELS
 from .gan.run_folder import RunFolder
 from .gan.trainer import LR_SCHEDULES, Trainer, TrainingFailed
-from .io.command_line import guarded
+from .io.command_line import ArgumentParser, guarded
 
 _DEFAULT = TrainConfig()
 
@@ -48,7 +48,7 @@ then: python -m minigan.sample --run runs/latest --n 64 --out grid.png
 
 
 def parser():
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m minigan.train", description=DESCRIPTION, epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     what = p.add_argument_group("what to train")

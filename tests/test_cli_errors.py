@@ -253,3 +253,16 @@ def test_the_test_run_prints_no_skip_reasons_by_default():
     options = re.search(r'addopts\s*=\s*"([^"]*)"', (ROOT / "pyproject.toml").read_text())
     report_flags = re.findall(r"-r(\w+)", options.group(1) if options else "")
     assert not any(flag in chars for chars in report_flags for flag in "asA"), report_flags
+
+
+def test_usage_mistakes_and_long_messages_are_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        train.main(["--steps", "abc"])
+    assert stopped.value.code == 2
+    one_line_error(capsys, "--steps", "abc", "--help")
+    assert train.main(["--data", "cifar10", "--steps", "1", "--no-progress",
+                       "--out", str(tmp_path / "r")]) == 2
+    one_line_error(capsys, "cifar10", "mnist5k", "folder:DIR")
+    (tmp_path / "bad.npz").write_bytes(b"not an archive")
+    assert report.main(["--samples", str(tmp_path / "bad.npz")]) == 2
+    one_line_error(capsys, "bad.npz")

@@ -240,3 +240,24 @@ def test_a_nan_checkpoint_is_never_written_nor_called_good(run, capsys):
     with pytest.raises(TrainingDiverged) as stopped:
         trainer.run(progress=False)
     assert "step_0000002" in str(stopped.value) and "step_0000004" not in str(stopped.value)
+
+
+def test_a_damaged_configuration_is_one_line_naming_it(run, capsys):
+    path = os.path.join(run, "config.json")
+    saved = open(path).read()
+    open(path, "w").write(saved[:30])
+    assert train.main(["--resume", run, "--no-progress"]) == 2
+    _, err = stderr_lines(capsys)
+    assert len(err) == 1 and "config.json" in err[0] and "not valid JSON" in err[0]
+    open(path, "w").write(saved.replace('"width": 4', '"width": "four"'))
+    assert train.main(["--resume", run, "--no-progress"]) == 2
+    _, err = stderr_lines(capsys)
+    assert len(err) == 1 and "config.json is damaged" in err[0] and "--width" in err[0]
+
+
+def test_when_every_checkpoint_is_damaged_resume_says_so(run, capsys):
+    for step in ("step_0000002", "step_0000004"):
+        _garbage(os.path.join(run, "checkpoints", step))
+    assert train.main(["--resume", run, "--steps", "5", "--no-progress"]) == 2
+    _, err = stderr_lines(capsys)
+    assert len(err) == 3 and "no intact checkpoint" in err[-1], err

@@ -5,7 +5,6 @@ split, 100 per class held out), then writes the weights and a record of the run 
 file (or to --out).
 """
 
-import argparse
 import math
 import os
 import sys
@@ -19,7 +18,7 @@ from ..creation import manual_seed
 from ..data import DataLoader, mnist5k
 from ..data.dataset import Dataset
 from ..io.checkpoint import save_arrays, write_json_atomic
-from ..io.command_line import guarded
+from ..io.command_line import ArgumentParser, guarded
 from ..tensor import no_grad
 from .classifier import RECORD, WEIGHTS, MNISTClassifier
 
@@ -50,7 +49,7 @@ def accuracy(model, dataset, backend="numpy"):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m minigan.evaluate.train_classifier",
+    parser = ArgumentParser(prog="python -m minigan.evaluate.train_classifier",
                                      description=__doc__)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--lr", type=float, default=1e-3)

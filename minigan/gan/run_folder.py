@@ -78,6 +78,9 @@ class RunFolder:
         if os.path.exists(path):
             raise ValueError(f"--out {path} already exists: pass a new folder to continue a copy "
                              f"of {self.path} there, or leave out --out to continue in place")
+        if os.path.abspath(path).startswith(os.path.abspath(self.path).rstrip(os.sep) + os.sep):
+            raise ValueError(f"--out {path} is inside the run {self.path}: pass a folder outside "
+                             "it to continue a copy there")
         shutil.copytree(self.path, path, ignore=shutil.ignore_patterns(".tmp-*"))
         print(f"copied {self.path} to {path}; continuing there")
         return RunFolder(path)

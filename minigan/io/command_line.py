@@ -1,6 +1,7 @@
 """What every command line does with an error: one line on stderr that says what went wrong
 and what to do, never a Python traceback for a user's mistake (`--debug` shows it)."""
 
+import argparse
 import errno
 import sys
 
@@ -20,7 +21,9 @@ def describe(error):
         where = f": {error.filename}" if error.filename else ""
         return f"{error.strerror}{where}"
     if isinstance(error, USER_ERRORS):
-        return str(error).strip() or type(error).__name__
+        first, *more = (str(error).strip() or type(error).__name__).splitlines()
+        more = "; ".join(" ".join(line.split()) for line in more if line.strip())
+        return f"{first.rstrip(':')}: {more}" if more else first
     first_line = (str(error).splitlines() or [""])[0]
     return (f"unexpected {type(error).__name__}: {first_line} (please report it; run again "
             "with --debug to see where)")
@@ -39,3 +42,11 @@ def guarded(body, debug=False):
             raise
         print(f"error: {describe(error)}", file=sys.stderr)
         return 2 if isinstance(error, USER_ERRORS + (OSError,)) else 1
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors are one line too (and exit with status 2)."""
+
+    def error(self, message):
+        print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
