@@ -5,6 +5,10 @@ import dataclasses
 import math
 
 MAX_IMAGE_SIZE = 512  # beyond this a model's first layers no longer fit in memory
+COUNTS = {  # (least, most) of each whole-number setting; most None: no limit
+    "batch_size": (1, 65536), "n_critic": (1, 100), "latent_dim": (1, 4096), "width": (1, 1024),
+    "seed": (0, 2 ** 32 - 1), "sample_every": (1, None), "checkpoint_every": (1, None),
+    "num_samples": (1, 10000), "evaluate_every": (0, None)}
 ON_FAILURE = ("stop", "warn")
 # what --resume may change (how long, how fast, where, how often to look) and what it may not
 # (the model, its data and its objective: the checkpoint's weights and state belong to them)
@@ -88,12 +92,11 @@ def _real(value):
 
 def _problems(config):
     """Every problem of `config`, as sentences that name the flag."""
-    counts = {"batch_size": 1, "n_critic": 1, "latent_dim": 1, "width": 1, "seed": 0,
-              "sample_every": 1, "checkpoint_every": 1, "num_samples": 1, "evaluate_every": 0}
-    for name, least in counts.items():
+    for name, (least, most) in COUNTS.items():
         value = getattr(config, name)
-        if not _whole(value, least):
-            yield (f"{flag(name)} must be a whole number of at least {least}, got {value!r}"
+        if not (_whole(value, least) and (most is None or value <= most)):
+            limits = f"between {least} and {most}" if most else f"of at least {least}"
+            yield (f"{flag(name)} must be a whole number {limits}, got {value!r}"
                    + ("; leave it out to turn evaluation off" if name == "evaluate_every" else ""))
     if config.steps is not None and not _whole(config.steps, 1):
         yield f"--steps must be a whole number of at least 1, got {config.steps!r}"
@@ -137,8 +140,9 @@ def resume_values(saved, overrides):
         if name in FIXED_ON_RESUME and value != (tuple(old) if name == "betas" else old):
             raise ValueError(
                 f"{flag(name)} {value} cannot be honoured on --resume: this run was trained "
-                f"with {flag(name)} {old}, and its checkpoints belong to that; leave "
-                f"{flag(name)} out to continue it, or start a new run without --resume")
+                f"with {flag(name) + ' ' + str(old) if old is not None else f'no {flag(name)}'}"
+                f", and its checkpoints belong to that; leave {flag(name)} out to continue "
+                "it, or start a new run without --resume")
         if name not in FIXED_ON_RESUME and name not in RESUMABLE:
             raise ValueError(f"unknown setting {name!r} for a resumed run")
     values = dict(saved)

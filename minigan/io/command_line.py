@@ -8,7 +8,7 @@ import sys
 from ..backend import BackendUnavailable
 
 USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
-               PermissionError, FileExistsError, BackendUnavailable)
+               PermissionError, FileExistsError, BackendUnavailable, MemoryError)
 
 
 def describe(error):
@@ -17,6 +17,9 @@ def describe(error):
         where = f" while writing {error.filename}" if error.filename else ""
         return (f"no space left on the disk{where}: free some space and run the command again "
                 "(a run continues with --resume DIR); the files already written are intact")
+    if isinstance(error, MemoryError):
+        return ("out of memory: try a smaller --batch-size, --width or --image-size (or --n "
+                "when sampling)")
     if isinstance(error, OSError) and error.strerror:
         where = f": {error.filename}" if error.filename else ""
         return f"{error.strerror}{where}"
