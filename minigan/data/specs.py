@@ -14,6 +14,12 @@ SPEC_FORMS = {
     "grid25": "a 5x5 grid of Gaussians (2-D points)",
 }
 _NAMED_SETS = {"mnist5k": mnist5k, "lfw-subset": lfw_subset, "ring8": ring8, "grid25": grid25}
+POINT_SETS = ("ring8", "grid25")  # 2-D points, not images
+
+
+def is_point_set(spec):
+    """Whether the data spec names a set of 2-D points (which takes no image size)."""
+    return spec in POINT_SETS
 
 
 def _spec_error(spec, problem):

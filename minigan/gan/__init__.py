@@ -9,5 +9,6 @@ from .step import gan_step
 from .trainer import Trainer, TrainingDiverged, TrainingFailed
 
 __all__ = ["ModelSpec", "Run", "RunFolder", "TrainConfig", "Trainer", "TrainingDiverged",
-           "TrainingFailed", "d_loss", "g_loss", "gan_step", "gradient_penalty", "load_run", "losses",
+           "TrainingFailed", "d_loss", "g_loss", "gan_step", "gradient_penalty", "load_run",
+           "losses",
            "model_spec", "models", "r1_penalty"]

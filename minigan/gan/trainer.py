@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from .. import backend
-from ..data import DataLoader, load
+from ..data import DataLoader, is_point_set, load
 from ..io.checkpoint import NonFiniteState, warn
 from ..io.images import image_grid, save_image
 from ..io.plots import plot_points, plot_training_curves
@@ -39,7 +39,7 @@ class TrainingDiverged(TrainingFailed):
 def _dataset(config, spec):
     """The run's data, resized to an image size the model builds for unless --image-size
     chose one; a folder of images keeps its own channels and side (at most 64)."""
-    points = config.data in ("ring8", "grid25")
+    points = is_point_set(config.data)
     if points and (config.image_size or config.channels):
         raise ValueError(f"--data {config.data} is a set of 2-D points: leave out --image-size "
                          "and --channels, which apply to images")
@@ -155,7 +155,8 @@ class Trainer:
         returns the metrics of the last step.
 
         Ctrl-C saves a checkpoint and re-raises KeyboardInterrupt; a NaN or infinite loss
-        raises TrainingDiverged, naming the step and the last good checkpoint."""
+        raises TrainingDiverged, and a dead run (health.py) TrainingFailed unless
+        config.on_failure is "warn", each naming the step and the checkpoints to go back to."""
         until = self.total_steps if until is None else min(until, self.total_steps)
         if self.config.evaluate_every and self.evaluator is None:
             raise ValueError("evaluate_every needs an evaluator: Trainer(config, evaluator="
