@@ -10,5 +10,4 @@ from .trainer import Trainer, TrainingDiverged, TrainingFailed
 
 __all__ = ["ModelSpec", "Run", "RunFolder", "TrainConfig", "Trainer", "TrainingDiverged",
            "TrainingFailed", "d_loss", "g_loss", "gan_step", "gradient_penalty", "load_run",
-           "losses",
-           "model_spec", "models", "r1_penalty"]
+           "losses", "model_spec", "models", "r1_penalty"]
