@@ -339,7 +339,8 @@ class Trainer:
             self.loader.load_state_dict(state["loader"])
             saved_backend = state["config"]["backend"]
         except (KeyError, TypeError, ValueError) as error:
-            raise DamagedCheckpoint(f"its state.json is incomplete ({error!r})") from None
+            raise DamagedCheckpoint(f"its state.json does not fit this run "
+                                    f"({type(error).__name__}: {error})") from None
         self._batches = None
         device = backend.get(self.config.backend)
         if state.get("rng") is not None and saved_backend == self.config.backend:
