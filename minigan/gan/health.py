@@ -21,6 +21,21 @@ COLLAPSE_RATIO = 0.05  # samples' spread / data's spread below this: collapsed
 SPREAD_SAMPLES = 256
 
 
+ADVICE = ("Try lower learning rates (--lr-g, --lr-d), another --loss, or a gradient penalty "
+          "(--gp-weight 10 with --loss wasserstein).")
+RESUME_ADVICE = ("Lower learning rates can continue from there: python -m minigan.train "
+                 "--resume {run} --lr-g {lr_g:g} --lr-d {lr_d:g}; or start again with another "
+                 "--loss, or a gradient penalty (--gp-weight 10 with --loss wasserstein).")
+
+
+def advice(run_dir, config, has_checkpoint):
+    """What to try after a run failed: with a checkpoint to go back to, resuming at rates ten
+    times lower."""
+    if not has_checkpoint:
+        return ADVICE
+    return RESUME_ADVICE.format(run=run_dir, lr_g=config.lr_g / 10, lr_d=config.lr_d / 10)
+
+
 class TrainingFailed(RuntimeError):
     """The run stopped because it can no longer learn (see minigan/gan/health.py)."""
 

@@ -160,7 +160,9 @@ class RunFolder:
         """{"folder", "step", "metric", "value"} of the best checkpoint so far, or None."""
         try:
             best = checkpoints.read_json(os.path.join(self.path, "checkpoints", BEST))
-            return best if checkpoints.STEP_FOLDER.fullmatch(best["folder"]) else None
+            sound = checkpoints.STEP_FOLDER.fullmatch(best["folder"]) and isinstance(
+                best["step"], int) and isinstance(best["value"], (int, float))
+            return best if sound else None
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -195,9 +197,9 @@ class RunFolder:
                     "value": float(value)}
         return best
 
-    def load_newest(self, load, report=True):
+    def load_newest(self, load):
         """(folder, load(folder)) for the newest checkpoint that `load` accepts: each one it
-        rejects with DamagedCheckpoint is reported in one line (if `report`) and skipped."""
+        rejects with DamagedCheckpoint is reported in one line and skipped."""
         candidates = checkpoints.checkpoint_candidates(self.path)
         if not candidates:
             self.checkpoint_to_load()  # raises, saying what to pass
@@ -205,8 +207,7 @@ class RunFolder:
             try:
                 return folder, load(folder)
             except DamagedCheckpoint as error:
-                if report:
-                    checkpoints.warn(f"skipping the damaged checkpoint {folder}: {error}")
+                checkpoints.warn(f"skipping the damaged checkpoint {folder}: {error}")
         raise FileNotFoundError(f"{self.path!r} has no intact checkpoint (each one is damaged, "
                                 "see the warnings above): start a new run")
 
@@ -225,6 +226,17 @@ class RunFolder:
             if self.intact(folder):
                 return folder
         return None
+
+    def checkpoints_to_go_back_to(self):
+        """The newest intact checkpoint and the best one, in words (for a failed run)."""
+        last, best = self.newest_intact(), self.best()
+        if last is None:
+            return "no checkpoint was written before it"
+        where = f"the last good checkpoint is {last}"
+        best_folder = os.path.join(os.path.dirname(last), best["folder"]) if best else last
+        if best_folder != last and self.intact(best_folder):
+            where += f", the best ({best['metric']} {best['value']:.4g}) is {best_folder}"
+        return where
 
     def read_checkpoint(self, modules, optimizers, folder=None):
         """Load what write_checkpoint saved into the modules and optimizers (on their own

@@ -21,17 +21,13 @@ from ..optim import EMA, Adam
 from ..creation import manual_seed, randn, tensor
 from ..tensor import no_grad
 from .config import TrainConfig, resume_values
-from .health import HealthMonitor, TrainingFailed, spread, spread_score
+from .health import HealthMonitor, TrainingFailed, advice, spread, spread_score
 from .models import model_spec
 from .run_folder import DamagedCheckpoint, RunFolder
 from .schedules import LR_SCHEDULES, by_name, rebase_rate
 from .step import LOGISTIC_LOSSES, gan_step
 
 __all__ = ["LR_SCHEDULES", "TrainConfig", "Trainer", "TrainingDiverged", "TrainingFailed"]
-ADVICE = ("Try lower learning rates (--lr-g, --lr-d), another --loss, or a gradient penalty "
-          "(--gp-weight 10 with --loss wasserstein).")
-
-
 class TrainingDiverged(TrainingFailed):
     """A loss, gradient or weight became NaN or infinite; the run stopped without saving it."""
 
@@ -212,10 +208,9 @@ class Trainer:
     def _check_finite(self, metrics):
         bad = {k: v for k, v in metrics.items() if isinstance(v, float) and not math.isfinite(v)}
         if bad:
-            raise TrainingDiverged(
+            raise TrainingDiverged(self._failure(
                 f"training diverged at step {self.step}: "
-                + ", ".join(f"{k}={v}" for k, v in bad.items())
-                + f"; {self._where()}. {ADVICE}")
+                + ", ".join(f"{k}={v}" for k, v in bad.items())))
 
     def _check_health(self, problem):
         """Stop (or, with on_failure="warn", warn) when health.py found the run dead."""
@@ -224,19 +219,14 @@ class Trainer:
         if self.config.on_failure == "warn":
             warn(f"step {self.step}: {problem}; training on (--on-failure warn)")
             return
-        raise TrainingFailed(f"training failed at step {self.step}: {problem}; {self._where()}. "
-                             f"{ADVICE} To train on regardless, pass --on-failure warn.")
+        raise TrainingFailed(self._failure(f"training failed at step {self.step}: {problem}")
+                             + " To train on regardless, pass --on-failure warn.")
 
-    def _where(self):
-        """Which checkpoints are worth going back to, in words."""
-        last, best = self.folder.newest_intact(), self.folder.best()
-        if last is None:
-            return "no checkpoint was written before it"
-        where = f"the last good checkpoint is {last}"
-        best_folder = os.path.join(os.path.dirname(last), best["folder"]) if best else last
-        if best_folder != last and self.folder.intact(best_folder):
-            where += f", the best ({best['metric']} {best['value']:.4g}) is {best_folder}"
-        return where
+    def _failure(self, what):
+        """The message of a failed run: `what` happened, the checkpoints to go back to, and
+        what to try."""
+        return (f"{what}; {self.folder.checkpoints_to_go_back_to()}. "
+                + advice(self.run_dir, self.config, self.folder.latest_checkpoint() is not None))
 
     # -- outputs ------------------------------------------------------------------------------
     @property
@@ -311,8 +301,8 @@ class Trainer:
             return self.folder.write_checkpoint(self.step, self._modules(), self._optimizers(),
                                                 state, score=self._checkpoint_score())
         except NonFiniteState as error:
-            raise TrainingDiverged(f"training diverged by step {self.step}: {error}; "
-                                   f"{self._where()}. {ADVICE}") from None
+            raise TrainingDiverged(self._failure(
+                f"training diverged by step {self.step}: {error}")) from None
 
     def _checkpoint_score(self):
         """(metric, value), lower is better, that picks the best checkpoint: the evaluator's
