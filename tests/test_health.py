@@ -145,3 +145,22 @@ def test_the_bar_shows_each_steps_own_losses_and_starts_after_the_first(tmp_path
     rows = [json.loads(line) for line in open(tmp_path / "run" / "log.jsonl")]
     shown = [postfix["D"] for _, postfix in bar.shown]
     assert shown == [f"{row['d_loss']:.3f}" for row in rows]
+
+
+def test_a_dead_run_rewinds_to_its_best_checkpoint(tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    trainer = Trainer(tiny(run, steps=20, checkpoint_every=1, sample_every=100))
+    trainer.health.patience = 6
+    _scripted(trainer, monkeypatch, grad_norm_g=0.0)
+    ratios = iter([0.3, 1.0, 0.5, 0.4, 0.2])
+    monkeypatch.setattr(trainer.health, "ratio", lambda samples: next(ratios))
+    with pytest.raises(TrainingFailed, match=r"at step 6: .*--resume now continues from the "
+                                             r"best checkpoint, .*step_0000002"):
+        trainer.run(progress=False)
+    assert checkpoints.latest_checkpoint(str(run)).endswith("step_0000002")
+    resumed = Trainer.resume(str(run))
+    assert resumed.step == 2
+    resumed.run(progress=False, until=3)  # the newer, dead checkpoints are a replaced future
+    assert sorted(n for n in os.listdir(run / "checkpoints") if n.startswith("step_")) == [
+        "step_0000002", "step_0000003"]
+    assert checkpoints.latest_checkpoint(str(run)).endswith("step_0000003")

@@ -227,6 +227,18 @@ class RunFolder:
                 return folder
         return None
 
+    def rewind_to_best(self):
+        """Point latest.json at the best checkpoint, if it is intact and older than the newest,
+        so that --resume continues from it; returns its folder, or None."""
+        last, best = self.newest_intact(), self.best()
+        if last is None or best is None:
+            return None
+        folder = os.path.join(os.path.dirname(last), best["folder"])
+        if folder == last or not self.intact(folder):
+            return None
+        checkpoints.point_latest_at(self.path, best["folder"])
+        return folder
+
     def checkpoints_to_go_back_to(self):
         """The newest intact checkpoint and the best one, in words (for a failed run)."""
         last, best = self.newest_intact(), self.best()

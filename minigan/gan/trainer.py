@@ -219,13 +219,16 @@ class Trainer:
         if self.config.on_failure == "warn":
             warn(f"step {self.step}: {problem}; training on (--on-failure warn)")
             return
-        raise TrainingFailed(self._failure(f"training failed at step {self.step}: {problem}")
+        best = self.folder.rewind_to_best()  # a dead run's newest checkpoints are dead too
+        where = f"--resume now continues from the best checkpoint, {best}" if best else None
+        raise TrainingFailed(self._failure(f"training failed at step {self.step}: {problem}",
+                                           where)
                              + " To train on regardless, pass --on-failure warn.")
 
-    def _failure(self, what):
-        """The message of a failed run: `what` happened, the checkpoints to go back to, and
-        what to try."""
-        return (f"{what}; {self.folder.checkpoints_to_go_back_to()}. "
+    def _failure(self, what, where=None):
+        """The message of a failed run: `what` happened, `where` to go back to (default: the
+        checkpoints worth it), and what to try."""
+        return (f"{what}; {where or self.folder.checkpoints_to_go_back_to()}. "
                 + advice(self.run_dir, self.config, self.folder.latest_checkpoint() is not None))
 
     # -- outputs ------------------------------------------------------------------------------

@@ -127,8 +127,8 @@ def write_checkpoint(run_dir, step, array_files, state, keep=2, protect=()):
         shutil.rmtree(temporary, ignore_errors=True)
         raise
     _fsync_directory(root)
-    write_json_atomic(os.path.join(root, LATEST), {"step": step, "folder": _step_folder(step)})
-    _prune(root, keep, protect)
+    point_latest_at(run_dir, _step_folder(step))
+    _prune(root, keep, protect, newest=_step_folder(step))
     return final
 
 
@@ -137,8 +137,14 @@ def _step_folders(root):
     return sorted(name for name in os.listdir(root) if name.startswith("step_"))
 
 
-def _prune(root, keep, protect=()):
-    for name in _step_folders(root)[:-keep]:
+def _prune(root, keep, protect=(), newest=None):
+    """Delete all but the `keep` newest checkpoints up to `newest` and those in `protect`;
+    any newer than `newest` belong to a future that a resume from an older checkpoint has
+    replaced, and go too."""
+    names = _step_folders(root)
+    stale = [name for name in names if newest is not None and name > newest]
+    current = [name for name in names if name not in stale]
+    for name in current[:-keep] + stale:
         if name not in protect:
             shutil.rmtree(os.path.join(root, name), ignore_errors=True)
     for name in os.listdir(root):  # leftovers of writes that were killed
@@ -181,6 +187,13 @@ def checkpoint_candidates(run_dir):
     named = _named_by_latest(root)
     order = ([named] if named in steps else []) + [n for n in reversed(steps) if n != named]
     return [os.path.join(root, name) for name in order]
+
+
+def point_latest_at(run_dir, folder_name):
+    """Make latest.json name the step folder `folder_name` (the one a resume continues from)."""
+    step = int(STEP_FOLDER.fullmatch(folder_name).group(1))
+    write_json_atomic(os.path.join(run_dir, "checkpoints", LATEST),
+                      {"step": step, "folder": folder_name})
 
 
 def latest_checkpoint(run_dir):
