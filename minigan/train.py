@@ -19,6 +19,7 @@ from .gan.trainer import LR_SCHEDULES, Trainer, TrainingFailed
 from .io.command_line import ArgumentParser, guarded
 
 _DEFAULT = TrainConfig()
+CONFIG_FIELDS = set(_DEFAULT.to_dict())  # the options that are settings of the run
 
 DESCRIPTION = """\
 Train a generative adversarial network (GAN) with minigan.
@@ -142,9 +143,10 @@ def parser():
 
 
 def given(arguments):
-    """The configuration values the user gave: every option left out is None."""
+    """The configuration values the user gave (options left out are None, and those that
+    are not settings of the run, like --resume, are left out)."""
     values = {key: value for key, value in vars(arguments).items()
-              if key not in ("resume", "no_progress", "debug") and value is not None}
+              if key in CONFIG_FIELDS and value is not None}
     if "betas" in values:
         values["betas"] = tuple(values["betas"])
     return values
