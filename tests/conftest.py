@@ -49,3 +49,15 @@ def simulated_gpu(monkeypatch):
         monkeypatch.setitem(backend._by_array_type, device.array_type, device)
     simulated_cupy.transfers.reset()
     return simulated_cupy.transfers
+
+
+@pytest.fixture
+def without_cupy(monkeypatch):
+    """This test sees a machine without CuPy: no simulated GPU, `import cupy` fails, and the
+    backends are made anew."""
+    import sys
+
+    monkeypatch.delenv("MINIGAN_SIMULATE_GPU", raising=False)
+    monkeypatch.setitem(sys.modules, "cupy", None)  # import cupy raises ImportError
+    monkeypatch.setattr(backend, "_failures", {})
+    monkeypatch.setattr(backend, "_instances", {"numpy": backend.get("numpy")})

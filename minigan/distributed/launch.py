@@ -56,5 +56,6 @@ def fail(comm, message, code, grace_seconds=3.0):
         message = f"rank {comm.rank}: {message}"
     print(message, file=sys.stderr, flush=True)
     if comm.size > 1:
+        time.sleep(0.5)  # mpiexec forwards the line before the abort tears its pipes down
         comm.abort(code)
     return code

@@ -48,6 +48,14 @@ def _convert_in_place(tensor, target):
         tensor.grad = tensor.grad.to(target)
 
 
+def _dtype_kind(target):
+    """The kind of dtype `target` names ("f" for floating point), or None if it names none."""
+    try:
+        return np.dtype(target).kind
+    except TypeError:
+        return None
+
+
 class Module:
     """Base class of every layer and model. Subclasses set attributes in __init__ and define
     forward(); calling the module calls forward (after any forward pre-hooks)."""
@@ -127,6 +135,11 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *inputs, **kwargs):
+        for value in inputs:
+            if isinstance(value, np.ndarray) or type(value).__module__.startswith("cupy"):
+                raise TypeError(f"{type(self).__name__} expected a minigan Tensor, got "
+                                f"{type(value).__module__}.{type(value).__name__}; wrap it with "
+                                "minigan.tensor(...)")
         for hook in self._forward_pre_hooks:
             hook(self, inputs)
         return self.forward(*inputs, **kwargs)
@@ -218,8 +231,12 @@ class Module:
         for target in targets:
             if backend.backend_name(target) is not None:
                 device = target
-            else:
+            elif _dtype_kind(target) == "f":
                 dtype = target
+            else:
+                raise ValueError(f"Module.to({target!r}): not a backend or a floating-point "
+                                 f"dtype; pass a backend ({', '.join(backend.names())}, or "
+                                 "PyTorch's cpu, cuda) or a dtype (float32, float64)")
         with no_grad():
             for module in self.modules():
                 for table in (module._parameters, module._buffers):
