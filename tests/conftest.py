@@ -1,13 +1,18 @@
-"""Shared fixtures: every backend-aware test runs on each backend, skipping with the reason
-where a backend cannot run (with MINIGAN_SIMULATE_GPU=1 the 'cupy' backend always runs, on
-minigan/backend/simulated_cupy.py); hypothesis gets a profile that fits CI's 2-core budget."""
+"""Shared fixtures: every backend-aware test runs on each backend. Where CuPy is not installed
+the 'cupy' backend runs on the simulated GPU (minigan/backend/simulated_cupy.py; set
+MINIGAN_SIMULATE_GPU=0 to skip those tests instead); hypothesis gets a profile that fits CI's
+2-core budget."""
 
+import importlib.util
 import os
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-from minigan import backend
+if importlib.util.find_spec("cupy") is None:  # no CuPy here: test the GPU path on the simulator
+    os.environ.setdefault("MINIGAN_SIMULATE_GPU", "1")
+
+from minigan import backend  # noqa: E402 (after the choice of device above)
 
 settings.register_profile(
     "ci", max_examples=12, deadline=None, derandomize=True,
