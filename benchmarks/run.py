@@ -25,6 +25,11 @@ from collections import defaultdict
 
 from . import report
 
+# The environment each worker starts from, taken before anything here imports minigan: minigan
+# sets thread-pool variables (OPENBLAS_THREAD_TIMEOUT, OMP_WAIT_POLICY) for its own process,
+# which must not reach PyTorch's workers.
+WORKER_ENVIRONMENT = dict(os.environ)
+
 FRAMEWORKS_OF = {"numpy": ["minigan-numpy", "dezero-style"], "cupy": ["minigan-cupy"],
                  "torch": ["torch-cpu", "torch-cuda"]}
 
@@ -52,7 +57,7 @@ def run_worker(framework, what, quick, environment=None):
         command.append("--quick")
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True,
-                            env={**os.environ, **(environment or {})},
+                            env={**WORKER_ENVIRONMENT, **(environment or {})},
                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     seconds = time.perf_counter() - started
     if result.returncode != 0:

@@ -3,8 +3,9 @@
 A convolution alternates Numba kernels (im2col, col2im) with OpenBLAS matrix products, and
 each thread pool keeps its idle threads spinning for a while after a call, taking the cores the
 other needs. This runs Conv2d(64, 128, 4, 2, 1) forward+backward (the largest layer of
-DCGAN-28) in a fresh process per configuration, the configurations in turn for several
-rounds, and prints each one's median time per call.
+DCGAN-28), or with --step a whole DCGAN-28 training step, in a fresh process per
+configuration, the configurations in turn for several rounds, and prints each one's median
+time per call.
 """
 
 import argparse
@@ -14,13 +15,19 @@ import subprocess
 import sys
 import time
 
+SPIN = {"OPENBLAS_THREAD_TIMEOUT": "28", "GOMP_SPINCOUNT": "300000"}  # each library's default
+SHORT_SPIN = {"OPENBLAS_THREAD_TIMEOUT": "4", "GOMP_SPINCOUNT": "300000"}
 CONFIGURATIONS = {
-    "workqueue": {"MINIGAN_NUMBA_THREADING_LAYER": "workqueue", "OPENBLAS_THREAD_TIMEOUT": "28"},
-    "omp": {"MINIGAN_NUMBA_THREADING_LAYER": "omp", "OPENBLAS_THREAD_TIMEOUT": "28"},
+    "workqueue": {"MINIGAN_NUMBA_THREADING_LAYER": "workqueue", **SPIN},
+    "omp": {"MINIGAN_NUMBA_THREADING_LAYER": "omp", **SPIN},
     "workqueue + OpenBLAS short spin": {"MINIGAN_NUMBA_THREADING_LAYER": "workqueue",
-                                        "OPENBLAS_THREAD_TIMEOUT": "4"},
-    "omp + OpenBLAS short spin (minigan's default)": {"MINIGAN_NUMBA_THREADING_LAYER": "omp",
-                                                      "OPENBLAS_THREAD_TIMEOUT": "4"},
+                                        **SHORT_SPIN},
+    "omp + OpenBLAS short spin": {"MINIGAN_NUMBA_THREADING_LAYER": "omp", **SHORT_SPIN},
+    "omp + OpenBLAS short spin + OpenMP no spin (minigan's default)": {
+        "MINIGAN_NUMBA_THREADING_LAYER": "omp", "OPENBLAS_THREAD_TIMEOUT": "4",
+        "OMP_WAIT_POLICY": "PASSIVE"},
+    "Numba on one thread + OpenBLAS short spin": {"NUMBA_NUM_THREADS": "1",
+                                                  "OPENBLAS_THREAD_TIMEOUT": "4"},
 }
 
 LAYER = """
@@ -39,6 +46,19 @@ for i in range({calls}):
 print(statistics.median(times[3:]))
 """
 
+STEP = """
+import time, statistics, minigan as mg
+from benchmarks import worker
+mg.manual_seed(0)
+step = worker.training_step(worker.framework("minigan-numpy"), 28, 1)
+times = []
+for i in range({calls}):
+    t = time.perf_counter()
+    step()
+    times.append(time.perf_counter() - t)
+print(statistics.median(times[3:]))
+"""
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.threading_layers",
@@ -46,18 +66,21 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--calls", type=int, default=40)
+    parser.add_argument("--step", action="store_true",
+                        help="time DCGAN-28 training steps instead of the layer")
     arguments = parser.parse_args(argv)
+    code, case = ((STEP, "DCGAN-28 training step") if arguments.step else
+                  (LAYER, "Conv2d(64, 128, 4, 2, 1) forward+backward"))
     medians = {name: [] for name in CONFIGURATIONS}
     for number in range(arguments.rounds):
         for name, environment in CONFIGURATIONS.items():
             result = subprocess.run(
-                [sys.executable, "-c", LAYER.format(calls=arguments.calls)],
+                [sys.executable, "-c", code.format(calls=arguments.calls)],
                 env={**os.environ, **environment}, capture_output=True, text=True, check=True)
             medians[name].append(float(result.stdout.strip()))
         print(f"round {number + 1}/{arguments.rounds} done", file=sys.stderr)
         time.sleep(1)
-    print("| configuration | Conv2d(64, 128, 4, 2, 1) forward+backward, median ms "
-          "(min-max over rounds) |\n|---|---|")
+    print(f"| configuration | {case}, median ms (min-max over rounds) |\n|---|---|")
     for name, values in medians.items():
         print(f"| {name} | {statistics.median(values) * 1e3:.1f} "
               f"({min(values) * 1e3:.1f}-{max(values) * 1e3:.1f}) |")

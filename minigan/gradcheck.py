@@ -38,25 +38,25 @@ def _evaluate(fn, inputs):
 
 def _numerical_jacobians(fn, inputs, eps):
     """For each input that requires a gradient: host arrays J[out_index][in_flat, out_flat]."""
-    sizes = [out.size for out in _as_outputs(fn(*inputs))]
+    sizes = [out.numel() for out in _as_outputs(fn(*inputs))]
     jacobians = []
     for _, x in _differentiable(inputs):
-        original, device = x.data, x.backend
+        original, device = x.array, x.backend
         flat = x.numpy().reshape(-1).copy()  # perturbed on the host, then sent to the device
-        columns = [np.zeros((x.size, size)) for size in sizes]
+        columns = [np.zeros((x.numel(), size)) for size in sizes]
         try:
-            for k in range(x.size):
+            for k in range(x.numel()):
                 value = flat[k].item()
                 plus_minus = []
                 for shifted in (value + eps, value - eps):
                     flat[k] = shifted
-                    x.data = device.asarray(flat.reshape(original.shape))
+                    x.array = device.asarray(flat.reshape(original.shape))
                     plus_minus.append(_evaluate(fn, inputs))
                 flat[k] = value
                 for j, column in enumerate(columns):
                     column[k] = (plus_minus[0][j] - plus_minus[1][j]) / (2 * eps)
         finally:
-            x.data = original
+            x.array = original
         jacobians.append(columns)
     return jacobians
 
@@ -64,13 +64,13 @@ def _numerical_jacobians(fn, inputs, eps):
 def _analytical_jacobians(fn, inputs):
     xs = [x for _, x in _differentiable(inputs)]
     outputs = _as_outputs(fn(*inputs))
-    jacobians = [[np.zeros((x.size, out.size)) for out in outputs] for x in xs]
+    jacobians = [[np.zeros((x.numel(), out.numel())) for out in outputs] for x in xs]
     for j, out in enumerate(outputs):
         if not out.requires_grad:
             continue  # an output that depends on no input: its analytical Jacobian is 0
         xp = out.backend.xp
-        for m in range(out.size):
-            one_hot = xp.zeros(out.size, dtype=out.dtype)
+        for m in range(out.numel()):
+            one_hot = xp.zeros(out.numel(), dtype=out.dtype)
             one_hot[m] = 1
             grads = grad([out], xs, [Tensor(one_hot.reshape(out.shape))], retain_graph=True,
                          allow_unused=True)

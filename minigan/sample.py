@@ -5,7 +5,7 @@
     python -m minigan.sample --run runs/latest --interpolate --out walk.png
 """
 
-import argparse
+import io
 import os
 import sys
 
@@ -13,8 +13,12 @@ import numpy as np
 
 from .creation import tensor
 from .gan.run_folder import load_run
-from .io.images import image_grid, save_image, to_uint8
+from .io import checkpoint as checkpoints
+from .io.command_line import ArgumentParser, guarded
+from .io.images import IMAGE_TYPES, image_grid, save_image, to_uint8
 from .tensor import no_grad
+
+MAX_SAMPLES = 100_000  # beyond this one file of samples no longer fits in memory
 
 
 def _noise(count, latent_dim, seed):
@@ -46,7 +50,7 @@ def generate(run, noise, labels=None):
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="python -m minigan.sample",
+    p = ArgumentParser(prog="python -m minigan.sample",
                                 description="Draw samples from a trained minigan run.")
     p.add_argument("--run", required=True, help="the run folder (--out of minigan.train)")
     p.add_argument("--n", type=int, default=64, help="how many samples (default: 64)")
@@ -60,8 +64,39 @@ def parser():
                    "classes in turn)")
     p.add_argument("--no-ema", action="store_true",
                    help="use the raw generator even if the run kept an EMA average")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="(default: 0)")
+    p.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
     return p
+
+
+def check_arguments(arguments):
+    """The options that make no sense on their own, before the run is loaded: a ValueError
+    naming the option and the fix."""
+    if not 1 <= arguments.n <= MAX_SAMPLES:
+        raise ValueError(f"--n must be between 1 and {MAX_SAMPLES} samples, got {arguments.n}")
+    if arguments.interpolate and arguments.steps < 2:
+        raise ValueError(f"--steps must be at least 2 frames per walk, got {arguments.steps}")
+    if arguments.seed < 0:
+        raise ValueError(f"--seed must be 0 or more, got {arguments.seed}")
+    extension = os.path.splitext(arguments.out)[1].lower()
+    if os.path.isdir(arguments.out):
+        raise ValueError(f"--out {arguments.out} is a folder: name a file in it, e.g. --out "
+                         f"{os.path.join(arguments.out, 'grid.png')}")
+    if extension not in IMAGE_TYPES + (".npz",):
+        raise ValueError(f"--out {arguments.out}: name a picture ({' '.join(IMAGE_TYPES)}) or "
+                         "an array file (.npz)")
+
+
+def check_label(run, label):
+    """--label fits the run: a conditional one, and one of its classes."""
+    if label is None:
+        return
+    if not run.spec.conditional:
+        raise ValueError(f"--label needs a conditional run (--model cdcgan); {run.path} is a "
+                         f"{run.config.model}: leave out --label")
+    if not 0 <= label < run.num_classes:
+        raise ValueError(f"--label {label} is not a class of this run: pass one of 0 to "
+                         f"{run.num_classes - 1}")
 
 
 def _inputs(run, arguments):
@@ -80,28 +115,36 @@ def _inputs(run, arguments):
     return noise, np.arange(noise.shape[0]) % run.num_classes
 
 
-def main(argv=None):
-    arguments = parser().parse_args(argv)
-    try:
-        run = load_run(arguments.run, use_ema=not arguments.no_ema)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if run.spec.points:
-        print("error: this run generates 2-D points, not images; its samples/ folder has the "
-              "scatter plots", file=sys.stderr)
-        return 2
-    images = generate(run, *_inputs(run, arguments))
-    if os.path.splitext(arguments.out)[1].lower() == ".npz":
+def write(path, images, run, rows):
+    """The samples as a picture, or as uint8 images in an .npz file, written atomically."""
+    if os.path.splitext(path)[1].lower() == ".npz":
         pixels = to_uint8(images, run.value_range).transpose(0, 2, 3, 1)
         pixels = pixels[..., 0] if pixels.shape[-1] == 1 else pixels
-        np.savez_compressed(arguments.out, images=pixels)
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, images=pixels)
+        checkpoints.write_bytes_atomic(path, buffer.getvalue())
     else:
-        rows = max(1, arguments.n // arguments.steps) if arguments.interpolate else None
-        save_image(arguments.out, image_grid(images, rows=rows, value_range=run.value_range))
+        save_image(path, image_grid(images, rows=rows, value_range=run.value_range))
+
+
+def draw(arguments):
+    check_arguments(arguments)
+    run = load_run(arguments.run, use_ema=not arguments.no_ema)
+    if run.spec.points:
+        raise ValueError("this run generates 2-D points, not images; its samples/ folder has "
+                         "the scatter plots")
+    check_label(run, arguments.label)
+    images = generate(run, *_inputs(run, arguments))
+    rows = max(1, arguments.n // arguments.steps) if arguments.interpolate else None
+    write(arguments.out, images, run, rows)
     print(f"wrote {images.shape[0]} samples of step {run.step} ({run.weights} weights) "
           f"to {arguments.out}")
     return 0
+
+
+def main(argv=None):
+    arguments = parser().parse_args(argv)
+    return guarded(lambda: draw(arguments), arguments.debug)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ import weakref
 import numpy as np  # host side only: NumPy's scalars, and printing
 
 from . import backend
+from .tensor_methods import (TensorMethods, check_output_version, check_saved_inputs,
+                             record_versions, share_view_versions)
 
 _grad_enabled = True
 
@@ -46,51 +48,68 @@ def enable_grad():
     return _grad_mode(True)
 
 
+class set_grad_enabled:  # noqa: N801  (PyTorch's name)
+    """Turn graph recording on or off: as a call, set_grad_enabled(False), or for a with block."""
+
+    def __init__(self, mode):
+        global _grad_enabled
+        self.previous, _grad_enabled = _grad_enabled, bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        global _grad_enabled
+        _grad_enabled = self.previous
+
+
 def is_grad_enabled():
     """True when new ops record the graph."""
     return _grad_enabled
 
 
-class Tensor:
-    """An array on a backend, with an optional gradient and the op that created it."""
+class Tensor(TensorMethods):
+    """An array on a backend, with an optional gradient and the op that created it.
 
-    __slots__ = ("data", "grad", "requires_grad", "creator", "generation", "name",
-                 "_retains_grad", "__weakref__")
+    `array` is the raw backend array; `data` (from TensorMethods) is PyTorch's detached view.
+    `_version_counter` counts in-place writes to the storage, shared by every Tensor on it.
+    """
+
+    __slots__ = ("array", "grad", "requires_grad", "creator", "generation", "name",
+                 "_retains_grad", "_version_counter", "_uses", "__weakref__")
     __array_ufunc__ = None  # numpy_array * tensor calls Tensor.__rmul__, not NumPy's loop
     __hash__ = object.__hash__  # == is elementwise, as in PyTorch; hashing stays by identity
 
     def __init__(self, data, requires_grad=False, name=None):
         backend.of(data)  # raises TypeError for anything that is not a backend array
-        self.data = data
+        self.array = data
         self.grad = None
         self.requires_grad = requires_grad
         self.creator = None
         self.generation = 0
         self.name = name
         self._retains_grad = False
+        self._version_counter = [0]
+        self._uses = 0  # how many recorded ops read this tensor (in-place ops check it)
 
     # -- what it is ---------------------------------------------------------------------------
     @property
     def shape(self):
-        return tuple(self.data.shape)
+        return tuple(self.array.shape)
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
-
-    @property
-    def size(self):
-        return int(self.data.size)
+        return self.array.dtype
 
     @property
     def backend(self):
         """The Backend that holds the data; equal to its name ("numpy" or "cupy"), and
         `.xp` is its array module."""
-        return backend.of(self.data)
+        return backend.of(self.array)
 
     @property
     def is_leaf(self):
@@ -104,7 +123,7 @@ class Tensor:
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __repr__(self):
         host = self.numpy()
@@ -119,19 +138,19 @@ class Tensor:
         return "tensor(" + ", ".join([body] + extras) + ")"
 
     def __bool__(self):
-        if self.size != 1:
-            raise ValueError(f"the truth value of a tensor with {self.size} elements is ambiguous; "
-                             "use .any() or .all()")
+        if self.numel() != 1:
+            raise ValueError(f"the truth value of a tensor with {self.numel()} elements is "
+                             "ambiguous; use .any() or .all()")
         return bool(self.item())
 
     # -- leaving the graph --------------------------------------------------------------------
     def numpy(self):
         """A NumPy copy of the data on the host (a view for NumPy tensors); no gradient."""
-        return self.backend.to_host(self.data)
+        return self.backend.to_host(self.array)
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.size != 1:
+        if self.numel() != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
         return self.numpy().item()
 
@@ -139,8 +158,10 @@ class Tensor:
         return self.numpy().tolist()
 
     def detach(self):
-        """The same data as a new leaf that requires no gradient."""
-        return Tensor(self.data)
+        """The same storage as a new leaf that requires no gradient."""
+        detached = Tensor(self.array)
+        detached._version_counter = self._version_counter
+        return detached
 
     def requires_grad_(self, requires_grad=True):
         """Mark this leaf as one whose gradient backward() should compute; returns self."""
@@ -155,17 +176,19 @@ class Tensor:
         return self
 
     # -- gradients ----------------------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=None, create_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, grad=None):
         """Accumulate d(self)/d(leaf) into `.grad` of every leaf that requires a gradient.
 
-        `grad` is d(loss)/d(self), needed when self is not a scalar. The graph is freed
+        `gradient` (PyTorch's name; `grad` too) is d(loss)/d(self), needed when self is not a
+        scalar. The graph is freed
         afterwards unless `retain_graph` (or `create_graph`, which also records the backward
         pass itself, for higher derivatives).
         """
         if not self.requires_grad:
             raise RuntimeError("backward() on a tensor that does not require a gradient: no input "
                                "of the ops that made it had requires_grad=True")
-        seed = _seed_gradient(self, grad, "backward() without a gradient", "grad=")
+        seed = _seed_gradient(self, grad if gradient is None else gradient,
+                              "backward() without a gradient", "grad= (or gradient=)")
         leaf_grads = _backpropagate([self], [seed], None, retain_graph, create_graph)
         with _grad_mode(create_graph):
             for leaf, g in leaf_grads.items():
@@ -176,11 +199,11 @@ def _seed_gradient(output, given, caller, argument):
     """The gradient that starts the backward pass at `output`: `given`, checked, or 1 for a
     one-element output."""
     if given is None:
-        if output.size != 1:
+        if output.numel() != 1:
             raise RuntimeError(f"{caller} needs a scalar output, but this tensor has shape "
                                f"{output.shape}; pass {argument} a tensor of that shape, or "
                                "reduce it first (e.g. .sum())")
-        return Tensor(output.backend.xp.ones_like(output.data))
+        return Tensor(output.backend.xp.ones_like(output.array))
     if not isinstance(given, Tensor):
         given = Tensor(output.backend.asarray(given, dtype=output.dtype))
     if given.shape != output.shape:
@@ -220,15 +243,19 @@ class Function:
 
     inputs = None
     generation = 0
+    saves_inputs = True  # False where backward reads only the inputs' shapes, not their values
+    output_version = 0  # the output's version when made (an in-place op's output: later)
 
     def __call__(self, *inputs):
         self.backend = _common_backend(inputs)
         self.xp = self.backend.xp
-        y = self.forward(*[x.data for x in inputs])
+        y = self.forward(*[x.array for x in inputs])
         if isinstance(y, np.generic):  # NumPy's reductions return scalars, not 0-d arrays
             y = self.xp.asarray(y)
         output = Tensor(y)
+        share_view_versions(inputs, output)
         if _grad_enabled and any(x.requires_grad for x in inputs):
+            record_versions(self, inputs)
             self.generation = max(x.generation for x in inputs)
             output.requires_grad = True
             output.creator = self
@@ -239,8 +266,9 @@ class Function:
 
     @property
     def output(self):
-        """The output Tensor, or None once no one holds it any more."""
-        return self._output()
+        """The output Tensor (None once no one holds it any more), for a backward that reads
+        its values: checked for in-place writes since."""
+        return check_output_version(self, self._output())
 
     def forward(self, *arrays):
         raise NotImplementedError
@@ -300,7 +328,7 @@ def _backpropagate(outputs, grad_outputs, targets, retain_graph, create_graph):
         for y, gy in zip(outputs, grad_outputs):
             pending[y] = pending[y] + gy if y in pending else gy
         for function in functions:
-            y = function.output
+            y = function._output()
             gy = pending.pop(y, None)
             if gy is None:
                 continue  # no gradient reaches this function (a branch grad() does not need)
@@ -325,6 +353,7 @@ def _input_gradients(function, gy, needs_grad):
     function.needs_input_grad = tuple(needs_grad(x) for x in function.inputs)
     if not any(function.needs_input_grad):
         return None
+    check_saved_inputs(function)
     gxs = function.backward(gy)
     gxs = gxs if isinstance(gxs, tuple) else (gxs,)
     pairs = []

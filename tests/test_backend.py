@@ -71,6 +71,22 @@ def test_numba_starts_at_the_first_kernel_not_at_import():
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.parametrize("given, expected", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_openmp_workers_sleep_after_a_kernel_unless_the_user_chose(given, expected):
+    """Numba's OpenMP workers must not spin on the core OpenBLAS needs next (DESIGN.md); the
+    wait policy is chosen before OpenMP loads, and a user's own choice is kept."""
+    check = ("import os, minigan as mg; mg.F.conv2d(mg.ones(1, 1, 3, 3), mg.ones(1, 1, 2, 2)); "
+             "print(os.environ['OMP_WAIT_POLICY'])")
+    environment = {name: value for name, value in os.environ.items()
+                   if name not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    if given:
+        environment["OMP_WAIT_POLICY"] = given
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                          env=environment, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [expected]
+
+
 def test_a_tensor_backend_is_the_backend_object_and_equals_its_name():
     x = mg.ones(2)
     assert x.backend is backend.get("numpy") and x.backend == "numpy" and x.backend != "cupy"

@@ -181,7 +181,7 @@ def test_build_rejects_mismatches():
     with pytest.raises(ValueError, match="needs labelled data"):
         models.build("cdcgan", (1, 28, 28), num_classes=0)
     with pytest.raises(ValueError, match="unknown model"):
-        models.build("vae", (1, 28, 28))
+        models.build("diffusion", (1, 28, 28))  # "vae" became a model (issue 18)
 
 
 # -- model_spec: one place that knows a model's needs -----------------------------------------
@@ -203,7 +203,7 @@ def test_model_spec_knows_labels_ranges_and_sizes():
     assert model_spec("mlp").fitting_image_size(37) is None
     assert dcgan.default_steps == models.DEFAULT_STEPS == 1500
     with pytest.raises(ValueError, match="unknown model"):
-        model_spec("vae")
+        model_spec("diffusion")  # "vae" became a model (issue 18)
 
 
 def test_model_spec_builds_what_it_describes():

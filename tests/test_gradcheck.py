@@ -19,7 +19,7 @@ class SquareWithWrongSecondDerivative(mg.Function):
 
     def backward(self, gy):
         # right values, but built from a constant: the gradient of the gradient is lost
-        return gy * mg.Tensor(2 * self.inputs[0].data)
+        return gy * mg.Tensor(2 * self.inputs[0].array)
 
 
 def test_gradcheck_catches_a_wrong_backward_and_names_the_worst_element():

@@ -8,11 +8,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from layer_cases import LAYER_CASES
 from op_cases import CASES as OP_CASES
+from pytorch_cases import PYTORCH_CASES
 from support import assert_close, host, leaf, needs_torch, torch
 
 import minigan as mg
 
-CASES = OP_CASES + LAYER_CASES
+CASES = OP_CASES + LAYER_CASES + PYTORCH_CASES
 CASE_IDS = [case.name for case in CASES]
 
 

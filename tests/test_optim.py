@@ -124,13 +124,13 @@ ALL_FEATURES = [
 @pytest.mark.parametrize("name, options", ALL_FEATURES, ids=[case_id(*c) for c in ALL_FEATURES])
 def test_float32_stays_float32_in_place(backend_name, name, options):
     params = minigan_params(initial_arrays(), "float32", backend_name)
-    arrays = [p.data for p in params]
+    arrays = [p.array for p in params]
     optimizer = getattr(optim, name)(params, **options)
     for step in range(3):
         set_minigan_grads(params, step)
         optimizer.step()
     for p, array in zip(params, arrays):
-        assert p.data is array  # updated in place: the parameter keeps its identity
+        assert p.array is array  # updated in place: the parameter keeps its identity
         assert p.dtype == "float32" and p.backend == backend_name
         for key, value in optimizer.state[p].items():
             if key == "step":
@@ -156,7 +156,7 @@ def test_step_never_writes_a_shared_gradient(name, options):
     for values in optimizer.state.values():
         for key, value in values.items():
             if key != "step":
-                assert not np.shares_memory(value.data, shared.data), key
+                assert not np.shares_memory(value.array, shared.array), key
 
 
 def test_parameters_without_gradient_are_skipped():
@@ -402,7 +402,7 @@ def test_ema_copies_buffers_and_shares_no_arrays():
         np.testing.assert_array_equal(ema_state[name].numpy(), buffer.numpy())
     assert not np.array_equal(model.state_dict()["1.running_mean"].numpy(), np.zeros(3))
     for name, tensor in list(model.named_parameters()) + list(model.named_buffers()):
-        assert not np.shares_memory(tensor.data, ema_state[name].data), name
+        assert not np.shares_memory(tensor.array, ema_state[name].array), name
 
 
 def test_ema_state_dict_round_trip_and_float32():

@@ -16,7 +16,7 @@ def test_creation_and_dtypes(backend_name):
     assert mg.ones((2, 3), dtype="float64", backend=backend_name).dtype == "float64"
     assert float(mg.full((2,), 7.0, backend=backend_name).numpy()[1]) == 7.0
     x = mg.randn(4, 5, backend=backend_name)
-    assert (x.shape, x.ndim, x.size, x.dtype, x.backend) == ((4, 5), 2, 20, "float32",
+    assert (x.shape, x.ndim, x.numel(), x.dtype, x.backend) == ((4, 5), 2, 20, "float32",
                                                             backend_name)
     assert mg.zeros_like(x).shape == (4, 5) and mg.ones_like(x, dtype="float64").dtype == "float64"
     r = mg.rand(1000, backend=backend_name).numpy()

@@ -16,19 +16,24 @@ The default backend is "numpy", or the MINIGAN_BACKEND environment variable, or 
 import os
 import sys
 
+from .threads import share_cores_among_local_ranks
+
 # OpenBLAS reads this once, when NumPy first loads it: its idle worker threads stop spinning
 # after 2^4 cycles instead of about 2^28, so they stop stealing cores from Numba's kernels
 # between matrix products. It has no effect if NumPy was imported before minigan.
 os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+# Under mpiexec, each rank takes its share of the cores (threads.py), also before NumPy loads.
+share_cores_among_local_ranks()
 
 from .base import Backend, BackendUnavailable
 from .cupy_backend import CupyBackend
 from .numpy_backend import NumpyBackend
+from .devices import Device, backend_name
 from .geometry import conv_output_size, conv_transpose_output_size, pair
 
-__all__ = ["Backend", "BackendUnavailable", "available", "conv_output_size",
-           "conv_transpose_output_size", "default", "get", "names", "of", "pair",
-           "seed_all", "set_default", "unavailable_reason"]
+__all__ = ["Backend", "BackendUnavailable", "Device", "available", "backend_name",
+           "conv_output_size", "conv_transpose_output_size", "default", "get", "names", "of",
+           "pair", "seed_all", "set_default", "unavailable_reason"]
 
 _CLASSES = {"numpy": NumpyBackend, "cupy": CupyBackend}
 _instances = {}
@@ -44,7 +49,8 @@ def names():
 
 
 def get(name=None):
-    """The backend called `name` ("numpy" or "cupy"), or the default one.
+    """The backend called `name` ("numpy" or "cupy", or PyTorch's "cpu" and "cuda"), or the
+    default one.
 
     Raises ValueError for an unknown name and BackendUnavailable, saying why and what to
     install, for a backend that cannot run here.
@@ -53,6 +59,7 @@ def get(name=None):
         return default()
     if isinstance(name, Backend):
         return name
+    name = backend_name(name) or name
     if name not in _CLASSES:
         raise ValueError(f"unknown backend {name!r}: choose one of {names()}")
     if name not in _instances:

@@ -3,8 +3,9 @@ fused one-pass kernels that some ops of minigan/functional may hand their math t
 
 Each runs in parallel over slices of its output that no other thread writes, so none needs
 atomics: im2col over the rows (c, i, j) of the column buffer, col2im over the image planes
-(n, c), adding in every column entry that lands in its plane. Why loops of this shape: integer
-division and Numba's per-slice overhead cost more than the copying itself (see DESIGN.md).
+(n, c), each pixel summing the column entries that land on it. Both look their sources up in a
+table of offsets built once per call: integer division per element, and Numba's per-slice
+overhead, cost more than the copying itself (see DESIGN.md).
 """
 
 import os
@@ -68,27 +69,58 @@ def _im2col_kernel(x, col, sh, sw, ph, pw, dh, dw):
                 out[n * L + k] = flat_x[plane + source[k]] if source[k] >= 0 else 0
 
 
+@njit(cache=True)
+def _landing_offsets(size, taps, count, stride, padding, dilation, tap_step, position_step):
+    """Along one axis: for each pixel p < size, the offsets tap * tap_step + o * position_step
+    of the column entries (tap, o) that land on p (tap * dilation - padding + o * stride == p),
+    in tap order, and how many there are. At most one o per tap lands on a given p."""
+    offsets = np.empty((size, taps), dtype=np.int64)
+    found = np.zeros(size, dtype=np.int64)
+    for tap in range(taps):
+        first = tap * dilation - padding
+        lo, hi = _valid_range(first, stride, size, count)
+        for o in range(lo, hi):
+            p = first + o * stride
+            offsets[p, found[p]] = tap * tap_step + o * position_step
+            found[p] += 1
+    return offsets, found
+
+
+@njit(cache=True)
+def _landing_table(H, W, kh, kw, OH, OW, N, sh, sw, ph, pw, dh, dw):
+    """For each pixel h * W + w of an image plane: the offsets, from col[c, 0, 0, n, 0, 0], of
+    the column entries that land on it, in tap order, and how many there are."""
+    block = N * OH * OW  # the entries of one row (c, i, j) of the column buffer
+    rows, row_count = _landing_offsets(H, kh, OH, sh, ph, dh, kw * block, OW)
+    cols, col_count = _landing_offsets(W, kw, OW, sw, pw, dw, block, 1)
+    table = np.empty((H * W, kh * kw), dtype=np.int64)
+    count = np.zeros(H * W, dtype=np.int64)
+    for h in range(H):
+        for w in range(W):
+            p = h * W + w
+            for a in range(row_count[h]):
+                for b in range(col_count[w]):
+                    table[p, count[p]] = rows[h, a] + cols[w, b]
+                    count[p] += 1
+    return table, count
+
+
 @njit(parallel=True, cache=True, error_model="numpy")
 def _col2im_kernel(col, x, sh, sw, ph, pw, dh, dw):
     N, C, H, W = x.shape
     _, kh, kw, _, OH, OW = col.shape
+    table, count = _landing_table(H, W, kh, kw, OH, OW, N, sh, sw, ph, pw, dh, dw)
+    flat_col, flat_x = col.reshape(-1), x.reshape(-1)
     for plane in prange(N * C):
-        # the plane x[n, c] is written by this thread only; n varies fastest, so neighbouring
-        # planes read neighbouring blocks col[c, i, j, n]
+        # the plane x[n, c] is written by this thread only, each pixel once, as the sum of its
+        # entries in tap order; n varies fastest, so neighbouring planes read neighbouring blocks
         c, n = plane // N, plane % N
-        for h in range(H):
-            for w in range(W):
-                x[n, c, h, w] = 0
-        for i in range(kh):
-            first_h = i * dh - ph
-            oh_lo, oh_hi = _valid_range(first_h, sh, H, OH)
-            for j in range(kw):
-                first_w = j * dw - pw
-                ow_lo, ow_hi = _valid_range(first_w, sw, W, OW)
-                for oh in range(oh_lo, oh_hi):
-                    h = first_h + oh * sh
-                    for ow in range(ow_lo, ow_hi):
-                        x[n, c, h, first_w + ow * sw] += col[c, i, j, n, oh, ow]
+        first, out = (c * kh * kw * N + n) * OH * OW, (n * C + c) * H * W
+        for p in range(H * W):
+            total = flat_x.dtype.type(0)
+            for k in range(count[p]):
+                total += flat_col[first + table[p, k]]
+            flat_x[out + p] = total
 
 
 def im2col(x, kh, kw, stride, padding, dilation):

@@ -1,9 +1,12 @@
 """The GPU backend: CuPy for array math, numba.cuda kernels for im2col and col2im."""
 
-from .base import Backend, BackendUnavailable
+import os
 
-GPU_INSTALL_HINT = ('Install CuPy for CUDA 12 with: pip install "minigan[gpu]" '
-                    '(or use the default backend, "numpy").')
+from .base import Backend, BackendUnavailable
+from .device_random import CountedStreams
+
+GPU_INSTALL_HINT = ('Install CuPy with pip install "minigan[gpu]" (CUDA 12 or 13 drivers) or '
+                    '"minigan[gpu-cuda13]" (CUDA 13 drivers), or use the default backend, "numpy".')
 
 
 def _cupy_with_a_gpu():
@@ -33,14 +36,22 @@ class CupyBackend(Backend):
     name = "cupy"
 
     def __init__(self, xp=None):
-        """`xp` is CuPy, checked to reach a GPU, unless another module with CuPy's API is given."""
+        """`xp` is CuPy, checked to reach a GPU, unless another module with CuPy's API is given;
+        with MINIGAN_SIMULATE_GPU=1 it is the simulated GPU of simulated_cupy.py (for tests)."""
+        if xp is None and os.environ.get("MINIGAN_SIMULATE_GPU") == "1":
+            from . import simulated_cupy as xp
         self.xp = _cupy_with_a_gpu() if xp is None else xp
         self.array_type = self.xp.ndarray
-        self.rng = self.xp.random.default_rng()
+        self.rng = CountedStreams(self.xp)
 
     @property
     def _kernels(self):
-        from . import gpu_kernels  # numba.cuda starts at the first kernel, not here
+        # numba.cuda starts at the first kernel, not here
+        if getattr(self.xp, "SIMULATED_GPU", False):
+            from .simulated_kernels import simulated_kernels
+
+            return simulated_kernels()
+        from . import gpu_kernels
 
         return gpu_kernels
 
@@ -51,11 +62,15 @@ class CupyBackend(Backend):
         """Wait until the GPU has finished every queued kernel (needed for honest timings)."""
         self.xp.cuda.get_current_stream().synchronize()
 
+    def seed(self, seed):
+        self.rng = CountedStreams(self.xp, seed)
+
     def rng_state(self):
-        return None  # CuPy's generators cannot export their state; a resumed run reseeds
+        """The generator's state as JSON-friendly data (for checkpoints)."""
+        return self.rng.state()
 
     def set_rng_state(self, state):
-        raise NotImplementedError("CuPy's random generator state cannot be restored")
+        self.rng.set_state(state)
 
     def im2col(self, x, kh, kw, stride, padding, dilation):
         return self._kernels.im2col(self.xp, x, kh, kw, stride, padding, dilation)

@@ -13,14 +13,17 @@ from .base import Backend
 
 def _choose_numba_threading_layer():
     """Prefer OpenMP's threading layer, then 'workqueue' where OpenMP is missing (why: DESIGN.md,
-    "Numba's threading layer"). NUMBA_THREADING_LAYER or MINIGAN_NUMBA_THREADING_LAYER override
-    it. Numba reads these when it loads, whoever imports its kernels first; like OpenBLAS's
-    setting in __init__.py, this has no effect if Numba was imported before minigan."""
+    "Numba's threading layer"), its idle workers asleep at once rather than spinning on the core
+    OpenBLAS needs next (OMP_WAIT_POLICY=PASSIVE). NUMBA_THREADING_LAYER or
+    MINIGAN_NUMBA_THREADING_LAYER, and OMP_WAIT_POLICY or GOMP_SPINCOUNT, override them. Numba
+    and OpenMP read these when they load, whoever imports the kernels first; like OpenBLAS's
+    setting in __init__.py, this has no effect if Numba was loaded before minigan."""
     chosen = os.environ.get("MINIGAN_NUMBA_THREADING_LAYER")
     if chosen:
         os.environ.setdefault("NUMBA_THREADING_LAYER", chosen)
     else:
         os.environ.setdefault("NUMBA_THREADING_LAYER_PRIORITY", "omp workqueue tbb")
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 _choose_numba_threading_layer()

@@ -27,8 +27,9 @@ from .dataset import Dataset
 from .folder import IMAGE_EXTENSIONS, image_folder
 from .idx import CorruptIdxFile, mnist_idx, read_idx
 from .loader import DataLoader
-from .specs import SPEC_FORMS, load
+from .specs import SPEC_FORMS, is_point_set, load
 from .toy import grid25, ring8
 
 __all__ = ["CorruptIdxFile", "DataLoader", "Dataset", "IMAGE_EXTENSIONS", "SPEC_FORMS", "grid25",
-           "image_folder", "lfw_subset", "load", "mnist5k", "mnist_idx", "read_idx", "ring8"]
+           "image_folder", "is_point_set", "lfw_subset", "load", "mnist5k", "mnist_idx",
+           "read_idx", "ring8"]

@@ -3,6 +3,7 @@
 import warnings
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from .dataset import Dataset
@@ -16,6 +17,21 @@ def image_files(directory):
     """Every image file under `directory`, recursively, in sorted order."""
     return sorted(path for path in Path(directory).rglob("*")
                   if path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file())
+
+
+def native_shape(directory, looked_at=16, largest=64):
+    """(channels, side) of a folder's images as they are: 3 if any of the first `looked_at`
+    readable images has colour, else 1; the smallest side of the first one, at most
+    `largest`. (1, 64) when none is readable (image_folder then says why)."""
+    channels, side = 1, None
+    for path in image_files(Path(directory).expanduser())[:looked_at]:
+        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        if image is None:
+            continue
+        if image.ndim == 3 and image.shape[2] >= 3:
+            channels = 3
+        side = side or min(image.shape[:2])
+    return channels, min(side or largest, largest)
 
 
 def image_folder(directory, image_size=64, channels=3, center_crop=True):

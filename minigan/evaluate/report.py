@@ -13,7 +13,6 @@ noise (uniform random pixels: the worst).
 
 import argparse
 import os
-import sys
 import time
 
 import numpy as np
@@ -23,11 +22,13 @@ from ..creation import tensor
 from ..data import load, mnist5k
 from ..gan.run_folder import RunFolder, load_run
 from ..io.checkpoint import write_json_atomic
+from ..io.command_line import ArgumentParser, guarded
 from ..io.images import to_uint8
 from ..tensor import no_grad
 from . import metrics
 from .features import CLASSIFIER_SHAPE, ClassifierFeatures, load_discriminator
 
+MAX_IMAGES = 100_000  # more no longer fit in memory with their features
 ROWS = {"generated": "generated", "real_vs_real": "real vs real", "noise": "noise"}
 LEGEND = {
     "fd": "Frechet distance between Gaussians fitted to the features of these and of real "
@@ -59,7 +60,15 @@ def read_samples(path):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no sample file {path!r}: write one with python -m "
                                 "minigan.sample --run DIR --n 1000 --out samples.npz")
-    with np.load(path, allow_pickle=False) as archive:
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except Exception as error:  # NumPy and zipfile raise their own types for a damaged file
+        raise ValueError(f"{path!r} is not a readable .npz file ({type(error).__name__}): write "
+                         "one with python -m minigan.sample --out FILE.npz") from None
+    if not hasattr(archive, "files"):
+        raise ValueError(f"{path!r} holds one array, not an .npz archive: save the images with "
+                         "numpy.savez(path, images=...)")
+    with archive:
         if "images" not in archive.files:
             raise ValueError(f"{path!r} has no array 'images' (it has {sorted(archive.files)}); "
                              "store uint8 images (N, H, W) or (N, H, W, C) under that name, as "
@@ -246,7 +255,7 @@ def format_table(result):
 
 # -- the command line -------------------------------------------------------------------------
 def parser():
-    p = argparse.ArgumentParser(
+    p = ArgumentParser(
         prog="python -m minigan.evaluate", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     source = p.add_mutually_exclusive_group(required=True)
@@ -271,6 +280,7 @@ def parser():
     p.add_argument("--no-ema", action="store_true",
                    help="use the raw generator even if the run kept an EMA average")
     p.add_argument("--json", metavar="FILE", help="also save the numbers to this JSON file")
+    p.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
     return p
 
 
@@ -317,8 +327,9 @@ def _features(feature_name, discriminator, data_spec, images, arguments, notes):
 
 def run_evaluation(arguments):
     """Everything the command line does except printing: returns the result dict."""
-    if arguments.n < 8:
-        raise ValueError(f"--n {arguments.n} is too few: the metrics need at least 8 images")
+    if not 8 <= arguments.n <= MAX_IMAGES:
+        raise ValueError(f"--n {arguments.n}: the metrics need between 8 and {MAX_IMAGES} "
+                         "images")
     for folder in (arguments.run, arguments.discriminator):
         if folder is not None and not os.path.isdir(folder):
             raise FileNotFoundError(f"no run folder {folder!r}: pass the --out folder of "
@@ -342,13 +353,13 @@ def run_evaluation(arguments):
             "note": network.note, "notes": notes, "rows": rows}
 
 
-def main(argv=None):
-    arguments = parser().parse_args(argv)
-    try:
-        result = run_evaluation(arguments)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+def report(arguments):
+    """Evaluate, print the table and write the JSON file the arguments ask for."""
+    if arguments.seed < 0:
+        raise ValueError(f"--seed must be 0 or more, got {arguments.seed}")
+    if arguments.json and os.path.isdir(arguments.json):
+        raise ValueError(f"--json {arguments.json} is a folder: name a file, e.g. scores.json")
+    result = run_evaluation(arguments)
     where = f" at step {result['step']}" if result["step"] is not None else ""
     print(f"{result['source']}{where}: {result['n']} images, {result['features']} features\n")
     print(format_table(result))
@@ -356,3 +367,8 @@ def main(argv=None):
         write_json_atomic(arguments.json, result)
         print(f"\nwrote {arguments.json}")
     return 0
+
+
+def main(argv=None):
+    arguments = parser().parse_args(argv)
+    return guarded(lambda: report(arguments), arguments.debug)

@@ -5,7 +5,7 @@ split, 100 per class held out), then writes the weights and a record of the run 
 file (or to --out).
 """
 
-import argparse
+import math
 import os
 import sys
 import time
@@ -18,6 +18,7 @@ from ..creation import manual_seed
 from ..data import DataLoader, mnist5k
 from ..data.dataset import Dataset
 from ..io.checkpoint import save_arrays, write_json_atomic
+from ..io.command_line import ArgumentParser, guarded
 from ..tensor import no_grad
 from .classifier import RECORD, WEIGHTS, MNISTClassifier
 
@@ -48,13 +49,32 @@ def accuracy(model, dataset, backend="numpy"):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m minigan.evaluate.train_classifier",
+    parser = ArgumentParser(prog="python -m minigan.evaluate.train_classifier",
                                      description=__doc__)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=HERE, help="folder for the weights and the record")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     arguments = parser.parse_args(argv)
+    return guarded(lambda: train_and_save(arguments), arguments.debug)
+
+
+def check_arguments(arguments):
+    """A ValueError naming the option for a value that makes no sense."""
+    if arguments.epochs < 1:
+        raise ValueError(f"--epochs must be 1 or more, got {arguments.epochs}")
+    if not (math.isfinite(arguments.lr) and arguments.lr > 0):
+        raise ValueError(f"--lr must be a finite learning rate above 0, got {arguments.lr}")
+    if arguments.seed < 0:
+        raise ValueError(f"--seed must be 0 or more, got {arguments.seed}")
+    if os.path.isfile(arguments.out):
+        raise ValueError(f"--out {arguments.out} is a file: pass a folder")
+
+
+def train_and_save(arguments):
+    """Train, measure and write the classifier as the arguments ask."""
+    check_arguments(arguments)
     manual_seed(arguments.seed)
     train, held_out = split(mnist5k(), seed=arguments.seed)
     model = MNISTClassifier()

@@ -4,22 +4,28 @@ Importing this module also gives Tensor its operators (`+`, `@`, `x[i]`, ...) an
 (`x.sum()`, `x.reshape(...)`, ...), which are these same functions.
 """
 
+from .. import backend
 from ..tensor import Tensor
 from .activations import (elu, leaky_relu, log_sigmoid, log_softmax, logsigmoid, relu, sigmoid,
                           softmax, softplus, tanh)
 from .arithmetic import (add, as_tensor, broadcast_to, div, expand, matmul, mul, neg, pow, sub,
                          sum_to)
 from .conv import conv2d, conv2d_weight_grad, conv_transpose2d
-from .elementwise import (abs, astype, clamp, clip, eq, exp, ge, gt, le, log, lt, maximum,
-                          minimum, ne, sign, sqrt, to, where)
-from .layers import avg_pool2d, dropout, embedding, interpolate, linear, max_pool2d
+from .elementwise import (abs, astype, clamp, clip, cos, eq, exp, expm1, ge, gt, le, log, log1p,
+                          lt, maximum, minimum, ne, sign, sin, sqrt, to, where)
+from .inplace import IN_PLACE_METHODS
+from .layers import avg_pool2d, dropout, embedding, linear, max_pool2d
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
-                     l1_loss, mse_loss, nll_loss)
-from .normalization import batch_norm
+                     l1_loss, mse_loss, nll_loss, smooth_l1_loss)
+from .more_activations import erf, gelu, hardtanh, prelu, relu6, silu
+from .normalization import batch_norm, group_norm, instance_norm, layer_norm
 from .patches import col2im, fold, im2col, unfold
 from .reductions import argmax, argmin, logsumexp, max, mean, min, sum, var
-from .shape import (cat, concatenate, flatten, getitem, pad, permute, reshape, squeeze, stack,
+from .resampling import adaptive_avg_pool2d, dropout2d, interpolate, pad, pixel_shuffle
+from .shape import (cat, concatenate, flatten, getitem, permute, reshape, squeeze, stack,
                     transpose, unsqueeze)
+from .tensor_api import METHODS as TENSOR_API_METHODS
+from .tensor_api import bmm, chunk, clone, mm, norm, normalize, one_hot, split, std
 
 
 def _reflected(op):
@@ -47,27 +53,42 @@ def _install_tensor_methods():
         "sign": sign, "pow": pow, "matmul": matmul,
         "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "softmax": softmax,
         "log_softmax": log_softmax,
-        "astype": astype, "to": to,
-        "float": lambda self: astype(self, "float32"),
-        "double": lambda self: astype(self, "float64"),
+        "astype": astype, "to": to, "sin": sin, "cos": cos, "erf": erf, "log1p": log1p,
+        "expm1": expm1,
     }
-    for name, function in {**operators, **methods}.items():
+    for name, function in {**operators, **methods, **TENSOR_API_METHODS,
+                           **IN_PLACE_METHODS}.items():
         setattr(Tensor, name, function)
     Tensor.T = property(transpose)
     Tensor.mT = property(lambda self: transpose(self, -2, -1))
+    _install_device_methods()
+
+
+def _install_device_methods():
+    """PyTorch's device names on Tensor (.device, .is_cuda, .cuda(), .cpu()), and the NumPy
+    array a tensor is to NumPy functions and plotting (np.transpose(t, ...), plt.imshow(t))."""
+    Tensor.device = property(lambda self: backend.Device(str(self.backend)))
+    Tensor.is_cuda = property(lambda self: self.backend == "cupy")
+    Tensor.cuda = lambda self, device=None, non_blocking=False: to(self, "cuda")
+    Tensor.cpu = lambda self: to(self, "cpu")
+    Tensor.__array__ = lambda self, dtype=None, copy=None: (
+        self.numpy() if dtype is None else self.numpy().astype(dtype))
 
 
 _install_tensor_methods()
 
 __all__ = [
-    "abs", "add", "argmax", "argmin", "as_tensor", "astype", "avg_pool2d", "batch_norm",
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "broadcast_to", "cat", "clamp",
-    "clip", "col2im", "concatenate", "conv2d", "conv2d_weight_grad", "conv_transpose2d",
-    "cross_entropy", "div", "dropout", "elu", "embedding", "eq", "exp", "expand", "flatten",
-    "fold", "ge", "getitem", "gt", "im2col", "interpolate", "l1_loss", "le", "leaky_relu",
-    "linear", "log", "log_sigmoid", "log_softmax", "logsigmoid", "logsumexp", "lt", "matmul",
-    "max", "max_pool2d", "maximum", "mean", "min", "minimum", "mse_loss", "mul", "ne", "neg",
-    "nll_loss", "pad", "permute", "pow", "relu", "reshape", "sigmoid", "sign", "softmax",
-    "softplus", "sqrt", "squeeze", "stack", "sub", "sum", "sum_to", "tanh", "to", "transpose",
-    "unfold", "unsqueeze", "var", "where",
+    "abs", "adaptive_avg_pool2d", "add", "argmax", "argmin", "as_tensor", "astype", "avg_pool2d",
+    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "bmm",
+    "broadcast_to", "cat", "chunk", "clamp", "clip", "clone", "col2im", "concatenate", "conv2d",
+    "conv2d_weight_grad", "conv_transpose2d", "cos", "cross_entropy", "div", "dropout",
+    "dropout2d", "elu", "embedding", "eq", "erf", "exp", "expand", "expm1", "flatten", "fold",
+    "ge", "gelu", "getitem", "group_norm", "gt", "hardtanh", "im2col", "instance_norm",
+    "interpolate", "l1_loss", "layer_norm", "le", "leaky_relu", "linear", "log", "log1p",
+    "log_sigmoid", "log_softmax", "logsigmoid", "logsumexp", "lt", "matmul", "max", "max_pool2d",
+    "maximum", "mean", "min", "minimum", "mm", "mse_loss", "mul", "ne", "neg", "nll_loss", "norm",
+    "normalize", "one_hot", "pad", "permute", "pixel_shuffle", "pow", "prelu", "relu", "relu6",
+    "reshape", "sigmoid", "sign", "silu", "sin", "smooth_l1_loss", "softmax", "softplus", "split",
+    "sqrt", "squeeze", "stack", "std", "sub", "sum", "sum_to", "tanh", "to", "transpose", "unfold",
+    "unsqueeze", "var", "where",
 ]

@@ -56,7 +56,7 @@ class ELU(Function):
         # d/dx elu(x) = 1 for x > 0, else alpha e^x (computed directly: elu(x) + alpha would
         # cancel to nothing in float32 for very negative x)
         x = self.inputs[0]
-        positive = (x.data > 0).astype(gy.dtype)
+        positive = (x.array > 0).astype(gy.dtype)
         slope = minimum(x, 0.0).exp() * self.alpha
         return gy * (Tensor(positive) + Tensor(1 - positive) * slope)
 
@@ -100,7 +100,7 @@ class Softplus(Function):
     def backward(self, gy):
         # d/dx softplus(x) = sigmoid(bx), or 1 where the linear branch was taken
         x = self.inputs[0]
-        linear = (x.data * self.beta) > self.threshold
+        linear = (x.array * self.beta) > self.threshold
         return where(linear, gy, gy * sigmoid(x * self.beta))
 
 
@@ -142,17 +142,17 @@ class LogSoftmax(Function):
         return gy - self.output.exp() * gy.sum(axis=self.axis, keepdims=True)
 
 
-def relu(x):
-    """max(x, 0)."""
+def relu(x, inplace=False):
+    """max(x, 0) (inplace=True, accepted as in PyTorch, computes out of place)."""
     return LeakyReLU(0.0)(x)
 
 
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x, negative_slope=0.01, inplace=False):
     """x for x > 0, else negative_slope * x."""
     return LeakyReLU(negative_slope)(x)
 
 
-def elu(x, alpha=1.0):
+def elu(x, alpha=1.0, inplace=False):
     """x for x > 0, else alpha (e^x - 1)."""
     return ELU(alpha)(x)
 

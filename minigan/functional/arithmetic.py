@@ -28,13 +28,21 @@ def as_tensor(value, like):
 
 
 def _operands(a, b):
-    if isinstance(a, Tensor):
-        return a, as_tensor(b, a)
-    return as_tensor(a, b), b
+    a, b = (a, as_tensor(b, a)) if isinstance(a, Tensor) else (as_tensor(a, b), b)
+    a_type, b_type = a.array.dtype, b.array.dtype
+    if a_type == b_type:
+        return a, b
+    if a_type.kind == "f" and b_type.kind in "iub":  # a float tensor with an integer one
+        return a, Tensor(b.array.astype(a_type))     # keeps the float's dtype (PyTorch's rule)
+    if b_type.kind == "f" and a_type.kind in "iub":
+        return Tensor(a.array.astype(b_type)), b
+    return a, b
 
 
 # -- broadcasting -----------------------------------------------------------------------------
 class BroadcastTo(Function):
+    saves_inputs = False
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -47,6 +55,8 @@ class BroadcastTo(Function):
 
 
 class SumTo(Function):
+    saves_inputs = False
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -86,6 +96,8 @@ def expand(x, *sizes):
 
 # -- the four operations ----------------------------------------------------------------------
 class Add(Function):
+    saves_inputs = False
+
     def forward(self, a, b):
         return a + b
 
@@ -96,6 +108,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    saves_inputs = False
+
     def forward(self, a, b):
         return a - b
 
@@ -130,6 +144,8 @@ class Div(Function):
 
 
 class Neg(Function):
+    saves_inputs = False
+
     def forward(self, x):
         return -x
 

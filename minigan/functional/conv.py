@@ -75,7 +75,7 @@ class ConvTranspose2d(Function):
         # dx = conv2d(gy, w); dw = conv2d_weight_grad(gy, x); db = sum gy. Both read im2col(gy).
         x, w = self.inputs[:2]
         need = self.needs_input_grad
-        col = fast.columns(self.backend, gy.data, w.shape[2:], self.geometry)
+        col = fast.columns(self.backend, gy.array, w.shape[2:], self.geometry)
         gx = _crop(Conv2d(*self.geometry, col=col)(gy, w), x.shape[2:]) if need[0] else None
         gw = Conv2dWeightGrad(w.shape[2:], *self.geometry, col=col)(gy, x) if need[1] else None
         if not self.has_bias:

@@ -6,6 +6,8 @@ from .arithmetic import _operands, as_tensor, sum_to
 
 
 class Exp(Function):
+    saves_inputs = False
+
     def forward(self, x):
         return self.xp.exp(x)
 
@@ -24,12 +26,50 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    saves_inputs = False
+
     def forward(self, x):
         return self.xp.sqrt(x)
 
     def backward(self, gy):
         # d/dx sqrt(x) = 1 / (2 sqrt(x))
         return gy / (2.0 * self.output)
+
+
+class Log1p(Function):
+    def forward(self, x):
+        return self.xp.log1p(x)
+
+    def backward(self, gy):
+        # d/dx log(1 + x) = 1 / (1 + x)
+        return gy / (1.0 + self.inputs[0])
+
+
+class Expm1(Function):
+    def forward(self, x):
+        return self.xp.expm1(x)
+
+    def backward(self, gy):
+        # d/dx (e^x - 1) = e^x
+        return gy * self.inputs[0].exp()
+
+
+class Sin(Function):
+    def forward(self, x):
+        return self.xp.sin(x)
+
+    def backward(self, gy):
+        # d/dx sin(x) = cos(x)
+        return gy * cos(self.inputs[0])
+
+
+class Cos(Function):
+    def forward(self, x):
+        return self.xp.cos(x)
+
+    def backward(self, gy):
+        # d/dx cos(x) = -sin(x)
+        return gy * -sin(self.inputs[0])
 
 
 class Abs(Function):
@@ -50,7 +90,7 @@ class Clip(Function):
 
     def backward(self, gy):
         # d/dx clip(x, lo, hi) = 1 inside [lo, hi], else 0
-        x = self.inputs[0].data
+        x = self.inputs[0].array
         inside = self.xp.ones_like(x, dtype=bool)
         if self.low is not None:
             inside &= x >= self.low
@@ -107,6 +147,26 @@ def sqrt(x):
     return Sqrt()(x)
 
 
+def log1p(x):
+    """log(1 + x), accurate for small x."""
+    return Log1p()(x)
+
+
+def expm1(x):
+    """e^x - 1, accurate for small x."""
+    return Expm1()(x)
+
+
+def sin(x):
+    """Sine."""
+    return Sin()(x)
+
+
+def cos(x):
+    """Cosine."""
+    return Cos()(x)
+
+
 def abs(x):  # noqa: A001
     """|x|."""
     return Abs()(x)
@@ -135,7 +195,7 @@ def minimum(a, b):
 def where(condition, a, b):
     """a where condition is true, else b; differentiable in a and b, not in the condition."""
     if isinstance(condition, Tensor):
-        condition = condition.data
+        condition = condition.array
     like = a if isinstance(a, Tensor) else b
     a, b = as_tensor(a, like), as_tensor(b, like)
     return Where(condition)(a, b)
@@ -143,7 +203,7 @@ def where(condition, a, b):
 
 def sign(x):
     """-1, 0 or 1 by the sign of x (not differentiable)."""
-    return Tensor(x.backend.xp.sign(x.data))
+    return Tensor(x.backend.xp.sign(x.array))
 
 
 # -- comparisons: plain tensors of booleans, outside the graph --------------------------------
@@ -151,7 +211,7 @@ def _compare(a, b, name):
     a, b = _operands(a, b)
     if a.backend is not b.backend:
         raise ValueError(f"cannot compare tensors on backends {a.backend.name!r} and {b.backend.name!r}")
-    return Tensor(getattr(a.data, name)(b.data))
+    return Tensor(getattr(a.array, name)(b.array))
 
 
 def eq(a, b):
@@ -180,6 +240,8 @@ def ge(a, b):
 
 # -- dtype and backend ------------------------------------------------------------------------
 class Cast(Function):
+    saves_inputs = False
+
     def __init__(self, dtype):
         self.dtype = dtype
 
@@ -192,6 +254,8 @@ class Cast(Function):
 
 class Move(Function):
     """Copy to another backend; the only op whose output lives elsewhere than its input."""
+    saves_inputs = False
+
 
     def __init__(self, target):
         self.target = target
@@ -211,9 +275,19 @@ def astype(x, dtype):
     return x if x.dtype == dtype else Cast(dtype)(x)
 
 
-def to(x, target):
-    """Move `x` to a backend ("numpy", "cupy") or convert it to a dtype ("float64")."""
-    if target in backend.names():
-        destination = backend.get(target)
-        return x if destination is x.backend else Move(destination)(x)
-    return astype(x, target)
+def to(x, *targets, device=None, dtype=None, non_blocking=False):
+    """`x` moved to a backend ("numpy", "cupy", or PyTorch's "cpu", "cuda") and/or converted to
+    a dtype, as PyTorch's Tensor.to: x.to("cuda"), x.to("float64"), x.to(device, dtype),
+    x.to(other_tensor). `non_blocking` is accepted and changes nothing."""
+    for target in targets:
+        if isinstance(target, Tensor):
+            device, dtype = target.backend, target.dtype
+        elif backend.backend_name(target) is not None:
+            device = target
+        else:
+            dtype = target
+    if device is not None:
+        destination = backend.get(device)
+        if destination is not x.backend:
+            x = Move(destination)(x)
+    return x if dtype is None else astype(x, dtype)

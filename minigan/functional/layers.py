@@ -73,7 +73,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
 
 
 # -- dropout, upsampling, embedding -----------------------------------------------------------
-def dropout(x, p=0.5, training=True):
+def dropout(x, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1/(1-p) (in training)."""
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability must be in [0, 1], got {p}")
@@ -127,7 +127,7 @@ def _nearest_sources(xp, size, out_size, scale_factor):
 
 def embedding(indices, weight):
     """Rows of `weight` (num_embeddings, dim) picked by integer `indices`: shape indices + (dim,)."""
-    data = indices.data if isinstance(indices, Tensor) else weight.backend.asarray(
+    data = indices.array if isinstance(indices, Tensor) else weight.backend.asarray(
         indices)
     if data.dtype.kind not in "iu":
         raise TypeError(f"embedding needs integer indices, got {data.dtype}")

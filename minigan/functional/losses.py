@@ -7,6 +7,7 @@ from the ops' own backwards.
 from ..tensor import Function, Tensor
 from .activations import log_sigmoid, log_softmax
 from .arithmetic import as_tensor
+from .elementwise import where
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -91,31 +92,51 @@ def l1_loss(prediction, target, reduction="mean"):
     return _reduce((prediction - target).abs(), reduction)
 
 
-def nll_loss(log_probabilities, target, weight=None, reduction="mean"):
+def nll_loss(log_probabilities, target, weight=None, reduction="mean", ignore_index=-100):
     """-log_probabilities[n, target[n]] for (N, C) input and (N,) integer targets.
 
-    With class weights, "mean" divides by the sum of the picked weights, as PyTorch does.
+    With class weights, "mean" divides by the sum of the picked weights, as PyTorch does;
+    targets equal to ignore_index count for nothing (weight 0).
     """
     if log_probabilities.ndim != 2:
         raise ValueError(f"nll_loss needs (N, C) input, got shape {log_probabilities.shape}")
     xp = log_probabilities.backend.xp
-    labels = target.data if isinstance(target, Tensor) else xp.asarray(target)
+    labels = target.array if isinstance(target, Tensor) else xp.asarray(target)
     N, C = log_probabilities.shape
     if labels.shape != (N,) or labels.dtype.kind not in "iu":
         raise ValueError(f"nll_loss needs (N,) = ({N},) integer targets, got shape "
                          f"{labels.shape} of {labels.dtype}")
+    ignored = labels == ignore_index
+    labels = xp.where(ignored, 0, labels)
     if N and (labels.min() < 0 or labels.max() >= C):
-        raise IndexError(f"nll_loss targets must be class indices in [0, {C}), got values from "
-                         f"{int(labels.min())} to {int(labels.max())}")
+        raise IndexError(f"nll_loss targets must be class indices in [0, {C}) or ignore_index "
+                         f"({ignore_index}), got values from {int(labels.min())} to "
+                         f"{int(labels.max())}")
     picked = -log_probabilities[Tensor(xp.arange(N)), Tensor(labels)]
-    if weight is None:
+    weights = None if weight is None else weight[Tensor(labels)]
+    if bool(ignored.any()):
+        kept = Tensor((~ignored).astype(log_probabilities.dtype))
+        weights = kept if weights is None else weights * kept
+    if weights is None:
         return _reduce(picked, reduction)
-    weights = weight[Tensor(labels)]
     if reduction == "mean":
         return (picked * weights).sum() / weights.sum()
     return _reduce(picked * weights, reduction)
 
 
-def cross_entropy(logits, target, weight=None, reduction="mean"):
+def cross_entropy(logits, target, weight=None, reduction="mean", ignore_index=-100):
     """nll_loss(log_softmax(logits)): (N, C) logits and (N,) integer class targets."""
-    return nll_loss(log_softmax(logits, axis=1), target, weight=weight, reduction=reduction)
+    return nll_loss(log_softmax(logits, axis=1), target, weight=weight, reduction=reduction,
+                    ignore_index=ignore_index)
+
+
+def smooth_l1_loss(prediction, target, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - beta / 2, for d = prediction - target."""
+    target = as_tensor(target, prediction)
+    _check_same_shape("smooth_l1_loss", prediction, target)
+    difference = prediction - target
+    if beta == 0:
+        return _reduce(difference.abs(), reduction)
+    small = difference.backend.xp.abs(difference.array) < beta
+    loss = where(small, difference * difference * (0.5 / beta), difference.abs() - 0.5 * beta)
+    return _reduce(loss, reduction)

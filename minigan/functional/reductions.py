@@ -5,8 +5,11 @@ reduction spreads the gradient back over the reduced axes: `_expand_back` re-ins
 """
 
 import builtins
+from collections import namedtuple
 
+from .. import backend
 from ..tensor import Function, Tensor
+from . import elementwise
 from .arithmetic import broadcast_to
 
 
@@ -47,6 +50,8 @@ def _count(shape, axes):
 
 
 class Sum(Function):
+    saves_inputs = False
+
     def __init__(self, axes, keepdims):
         self.axes, self.keepdims = axes, keepdims
 
@@ -59,6 +64,8 @@ class Sum(Function):
 
 
 class Mean(Function):
+    saves_inputs = False
+
     def __init__(self, axes, keepdims):
         self.axes, self.keepdims = axes, keepdims
 
@@ -102,16 +109,38 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return Mean(_normalize_axes(axis, x.ndim), keepdims)(x)
 
 
-def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
-    """Maximum over `axis` (values only; see argmax for the indices)."""
-    axis, keepdims = _axis_args(axis, keepdims, dim, keepdim)
-    return Extreme(_normalize_axes(axis, x.ndim), keepdims, "max")(x)
+ValuesIndices = {name: namedtuple(name, ["values", "indices"]) for name in ("max", "min")}
 
 
-def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
-    """Minimum over `axis` (values only; see argmin for the indices)."""
-    axis, keepdims = _axis_args(axis, keepdims, dim, keepdim)
-    return Extreme(_normalize_axes(axis, x.ndim), keepdims, "min")(x)
+def _extreme(x, dim, keepdim, axis, keepdims, name):
+    """max or min, PyTorch's way with `dim` ((values, indices)), NumPy's with `axis` (values)."""
+    if isinstance(dim, Tensor):  # torch.max(a, b): the elementwise maximum
+        return getattr(elementwise, name + "imum")(x, dim)
+    if dim is None:
+        axes = _normalize_axes(axis, x.ndim)
+        return Extreme(axes, bool(keepdims or keepdim), name)(x)
+    (dim,) = _normalize_axes(dim, x.ndim)
+    xp = backend.of(x.array).xp
+    indices = getattr(x.array, "arg" + name)(axis=dim)
+    kept = xp.expand_dims(indices, dim)
+    index = tuple(kept if i == dim else xp.arange(n).reshape((-1,) + (1,) * (x.ndim - 1 - i))
+                  for i, n in enumerate(x.shape))
+    values = x[index]  # the gradient goes to the one picked element, as in PyTorch
+    if not keepdim:
+        values, kept = values.squeeze(dim), indices
+    return ValuesIndices[name](values, Tensor(kept))
+
+
+def max(x, dim=None, keepdim=False, *, axis=None, keepdims=False):  # noqa: A001
+    """The largest element; with `dim`, the named tuple (values, indices) along it (PyTorch);
+    with NumPy's `axis`, the values only; with a tensor, the elementwise maximum."""
+    return _extreme(x, dim, keepdim, axis, keepdims, "max")
+
+
+def min(x, dim=None, keepdim=False, *, axis=None, keepdims=False):  # noqa: A001
+    """The smallest element; with `dim`, the named tuple (values, indices) along it (PyTorch);
+    with NumPy's `axis`, the values only; with a tensor, the elementwise minimum."""
+    return _extreme(x, dim, keepdim, axis, keepdims, "min")
 
 
 def var(x, axis=None, keepdims=False, *, correction=1, dim=None, keepdim=None, unbiased=None,
@@ -133,17 +162,26 @@ def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """log(sum(exp(x))) over `axis`, computed without overflow."""
     axis, keepdims = _axis_args(axis, keepdims, dim, keepdim)
     axes = _normalize_axes(axis, x.ndim)
-    shift = Tensor(x.data.max(axis=axes, keepdims=True))  # a constant: any shift is exact
+    shift = Tensor(x.array.max(axis=axes, keepdims=True))  # a constant: any shift is exact
     total = (x - shift).exp().sum(axis=axes, keepdims=True).log() + shift
     return total if keepdims else total.reshape(
         tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
-def argmax(x, axis=None, *, dim=None):
-    """Indices of the maxima (not differentiable)."""
-    return Tensor(x.data.argmax(axis=dim if dim is not None else axis))
+def argmax(x, dim=None, keepdim=False, *, axis=None):
+    """Indices of the maxima along `dim` (of the flattened tensor without one); not
+    differentiable."""
+    return _arg_extreme(x, dim if dim is not None else axis, keepdim, "argmax")
 
 
-def argmin(x, axis=None, *, dim=None):
-    """Indices of the minima (not differentiable)."""
-    return Tensor(x.data.argmin(axis=dim if dim is not None else axis))
+def argmin(x, dim=None, keepdim=False, *, axis=None):
+    """Indices of the minima along `dim` (of the flattened tensor without one)."""
+    return _arg_extreme(x, dim if dim is not None else axis, keepdim, "argmin")
+
+
+def _arg_extreme(x, axis, keepdim, name):
+    indices = getattr(x.array, name)(axis=axis)
+    if keepdim:
+        indices = indices.reshape((1,) * x.ndim) if axis is None else \
+            backend.of(x.array).xp.expand_dims(indices, axis)
+    return Tensor(backend.of(x.array).xp.asarray(indices))

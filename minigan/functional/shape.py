@@ -8,6 +8,8 @@ from ..tensor import Function, Tensor
 
 
 class Reshape(Function):
+    saves_inputs = False
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -19,6 +21,8 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    saves_inputs = False
+
     def __init__(self, axes):
         self.axes = axes
 
@@ -46,7 +50,7 @@ def reshape(x, *shape):
     known = 1
     for n in shape:
         known *= n if n != -1 else 1
-    total = x.size
+    total = x.numel()
     if shape.count(-1) > 1 or (-1 not in shape and known != total) or (
             -1 in shape and (known == 0 or total % known)):
         raise ValueError(f"cannot reshape a tensor of shape {x.shape} ({total} elements) "
@@ -105,7 +109,7 @@ def _index_arrays(index, xp):
     converted = []
     for item in items:
         if isinstance(item, Tensor):
-            item = item.data
+            item = item.array
         elif isinstance(item, list):
             item = xp.asarray(item)
         if hasattr(item, "dtype") and item.dtype == bool:
@@ -121,10 +125,14 @@ def _is_basic(index):
 
 
 class GetItem(Function):
+    saves_inputs = False
+
     def __init__(self, index):
         self.index = index
 
     def forward(self, x):
+        if _is_basic(self.index) and Ellipsis not in self.index:
+            return x[self.index + (Ellipsis,)]  # a view even of one element, as in PyTorch
         return x[self.index]
 
     def backward(self, gy):
@@ -134,6 +142,8 @@ class GetItem(Function):
 
 class GetItemGrad(Function):
     """Scatter-add `gy` into zeros of `shape` at `index`: the adjoint of x[index]."""
+    saves_inputs = False
+
 
     def __init__(self, index, shape):
         self.index, self.shape = index, shape
@@ -156,6 +166,8 @@ def getitem(x, index):
 
 
 class Concatenate(Function):
+    saves_inputs = False
+
     def __init__(self, axis):
         self.axis = axis
 
@@ -202,6 +214,8 @@ def stack(tensors, axis=0, *, dim=None):
 
 
 class Pad(Function):
+    saves_inputs = False
+
     def __init__(self, widths, value):
         self.widths, self.value = widths, value
 

@@ -6,8 +6,8 @@ from .losses import d_loss, g_loss, gradient_penalty, r1_penalty
 from .models import ModelSpec, model_spec
 from .run_folder import Run, RunFolder, load_run
 from .step import gan_step
-from .trainer import Trainer, TrainingDiverged
+from .trainer import Trainer, TrainingDiverged, TrainingFailed
 
 __all__ = ["ModelSpec", "Run", "RunFolder", "TrainConfig", "Trainer", "TrainingDiverged",
-           "d_loss", "g_loss", "gan_step", "gradient_penalty", "load_run", "losses",
-           "model_spec", "models", "r1_penalty"]
+           "TrainingFailed", "d_loss", "g_loss", "gan_step", "gradient_penalty", "load_run",
+           "losses", "model_spec", "models", "r1_penalty"]

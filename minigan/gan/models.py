@@ -10,6 +10,7 @@
 - `ConditionalGenerator` / `ConditionalDiscriminator`: the DCGAN pair conditioned on a class
   label through an embedding (cDCGAN).
 - `ToyGenerator` / `ToyDiscriminator`: small MLPs for the 2-D toy sets (mode collapse).
+- `VAEEncoder`: with DCGANGenerator as its decoder, the variational autoencoder (vae.py).
 
 Every generator takes z of shape (N, latent_dim) (and labels for the conditional ones) and
 every discriminator returns logits of shape (N,).
@@ -215,13 +216,41 @@ class ToyDiscriminator(nn.Module):
         return self.main(x)
 
 
-MODELS = ("dcgan", "cdcgan", "mlp", "toy")
+class VAEEncoder(nn.Module):
+    """images (N, C, S, S) -> (mu, logvar), each (N, latent_dim): a VAE's encoder, the DCGAN
+    discriminator's convolutions and two linear heads (its decoder is DCGANGenerator).
+
+    For 28x28 with width 64: (N, 1, 28, 28) -> (N, 64, 14, 14) -> (N, 128, 7, 7) -> 2 x (N, 100).
+    """
+
+    def __init__(self, latent_dim=100, image_size=28, channels=1, width=64):
+        super().__init__()
+        start, stages = _upsampling_stages(image_size)
+        layers = [nn.Conv2d(channels, width, 4, 2, 1), nn.LeakyReLU(0.2)]  # (N, w, S/2, S/2)
+        width_now = width
+        for _ in range(stages - 1):  # each halves the size and doubles the channels
+            layers += [nn.Conv2d(width_now, width_now * 2, 4, 2, 1, bias=False),
+                       nn.BatchNorm2d(width_now * 2), nn.LeakyReLU(0.2)]
+            width_now *= 2
+        layers.append(nn.Flatten())  # (N, width_now * start * start)
+        self.main = nn.Sequential(*layers)
+        self.mu = nn.Linear(width_now * start * start, latent_dim)
+        self.logvar = nn.Linear(width_now * start * start, latent_dim)
+        self.apply(dcgan_init_)
+
+    def forward(self, x):
+        features = self.main(x)
+        return self.mu(features), self.logvar(features)
+
+
+MODELS = ("dcgan", "cdcgan", "mlp", "toy", "vae")
 DEFAULT_STEPS = 1500  # generator updates of a run given neither --steps nor --epochs
 
 
 def build(model, sample_shape, latent_dim=100, width=64, norm="batch", output="tanh",
           num_classes=0):
-    """(generator, discriminator) for the model name and the data's sample shape."""
+    """(generator, discriminator) for the model name and the data's sample shape; for the VAE
+    (decoder, encoder)."""
     if model == "toy":
         if tuple(sample_shape) != (2,):
             raise ValueError(f"the toy model is for 2-D points (ring8, grid25), but the data's "
@@ -240,6 +269,9 @@ def build(model, sample_shape, latent_dim=100, width=64, norm="batch", output="t
     if model == "dcgan":
         return (DCGANGenerator(latent_dim, height, channels, width),
                 DCGANDiscriminator(height, channels, width, norm))
+    if model == "vae":
+        return (DCGANGenerator(latent_dim, height, channels, width),
+                VAEEncoder(latent_dim, height, channels, width))
     if model == "cdcgan":
         if num_classes < 2:
             raise ValueError("cdcgan needs labelled data (mnist5k or mnist:DIR); this data set "
@@ -260,6 +292,7 @@ class ModelSpec:
     discriminator_norm: str  # "batch", "none" or "spectral"
     image_sizes: tuple = ()  # the image sides it builds for; () = any
     default_steps: int = DEFAULT_STEPS
+    kind: str = "gan"  # how it trains: "gan" (gan_step, G against D) or "vae" (vae_step)
 
     @property
     def output_range(self):
@@ -275,7 +308,7 @@ class ModelSpec:
                    default=max(self.image_sizes))
 
     def build(self, sample_shape, latent_dim=100, width=64, num_classes=0):
-        """(generator, discriminator) for the data's sample shape."""
+        """(generator, discriminator) for the data's sample shape; a VAE's (decoder, encoder)."""
         return build(self.name, sample_shape, latent_dim, width, self.discriminator_norm,
                      self.output, num_classes)
 
@@ -305,4 +338,5 @@ def model_spec(config_or_name):
         raise ValueError(f"unknown model {name!r}: choose one of {MODELS}")
     return ModelSpec(name=name, conditional=name == "cdcgan", points=name == "toy",
                      output=output if name == "mlp" else "tanh", discriminator_norm=norm,
-                     image_sizes=tuple(DCGAN_START) if name in ("dcgan", "cdcgan") else ())
+                     image_sizes=tuple(DCGAN_START) if name in ("dcgan", "cdcgan", "vae")
+                     else (), kind="vae" if name == "vae" else "gan")

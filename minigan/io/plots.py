@@ -26,7 +26,8 @@ def smooth(values, window):
 
 
 def plot_training_curves(rows, path, metrics=()):
-    """Losses and discriminator outputs against the step, from the training log's rows;
+    """Losses and discriminator outputs (a VAE's: its reconstruction and KL terms) against the
+    step, from the training log's rows;
     `metrics` names extra columns (evaluation metrics), each plotted in a panel of its own
     since their scales differ (an FCD of 150 next to a share of 0.6)."""
     plt = _pyplot()
@@ -35,7 +36,10 @@ def plot_training_curves(rows, path, metrics=()):
     panels = 2 + len(metrics)
     figure, axes = plt.subplots(1, panels, figsize=(5 * min(panels, 3), 3.6)
                                 if panels <= 3 else (4 * panels, 3.6))
-    for key, label in (("d_loss", "discriminator loss"), ("g_loss", "generator loss")):
+    vae = "d_loss" not in rows[0]  # a VAE's log: the negative ELBO and its two terms
+    curves = ((("reconstruction", "reconstruction, -log p(x | z)"),) if vae else
+              (("d_loss", "discriminator loss"), ("g_loss", "generator loss")))
+    for key, label in curves:
         values = [row.get(key, np.nan) for row in rows]
         axes[0].plot(steps, values, alpha=0.25)
         axes[0].plot(steps, smooth(values, window), label=label,
@@ -43,11 +47,13 @@ def plot_training_curves(rows, path, metrics=()):
     axes[0].set_xlabel("step")
     axes[0].set_title("losses")
     axes[0].legend()
-    for key, label in (("d_real", "D(x)"), ("d_fake", "D(G(z))")):
+    curves = (("kl", "KL(q(z | x) || N(0, I))"),) if vae else \
+        (("d_real", "D(x)"), ("d_fake", "D(G(z))"))
+    for key, label in curves:
         values = [row.get(key, np.nan) for row in rows]
         axes[1].plot(steps, smooth(values, window), label=label)
     axes[1].set_xlabel("step")
-    axes[1].set_title("discriminator on real and fake")
+    axes[1].set_title("the KL term" if vae else "discriminator on real and fake")
     axes[1].legend()
     for axis, key in zip(axes[2:], metrics):
         points = [(row["step"], row[key]) for row in rows if key in row]

@@ -8,7 +8,8 @@ import math
 
 
 def _fill(tensor, array):
-    tensor.data[...] = array
+    tensor.array[...] = array
+    tensor._version_counter[0] += 1  # an in-place write, as PyTorch's init counts it
     return tensor
 
 

@@ -17,6 +17,27 @@ def _check_input(layer, x, expected_ndim, axis, expected_size, layout):
         raise ValueError(f"{layer!r} expected input of shape {layout}, got {x.shape}")
 
 
+def _check_dtype(layer, x):
+    """No silent float64 drift: the input of a Linear or convolution must have its weight's
+    dtype (as in PyTorch)."""
+    weight = layer.weight
+    if x.dtype != weight.dtype:
+        raise TypeError(f"{layer!r} got a {x.dtype} input, but its weights are {weight.dtype}: "
+                        f"convert one to match, e.g. x.astype('{weight.dtype}') or "
+                        f"model.to('{x.dtype}')")
+
+
+def _check_sizes(layer_name, **sizes):
+    """A one-line ValueError unless every size (an int or a pair of ints) is at least its
+    minimum; each is given as name=(value, minimum)."""
+    for name, (value, least) in sizes.items():
+        values = value if isinstance(value, tuple) else (value,)
+        if any(isinstance(v, bool) or not isinstance(v, int) or v < least for v in values):
+            rule = "a positive integer" if least else "an integer of 0 or more"
+            rule = rule if values is not value else rule + " (each of the pair)"
+            raise ValueError(f"{layer_name}: {name} must be {rule}, got {value!r}")
+
+
 class Identity(Module):
     """Returns its input."""
 
@@ -29,6 +50,7 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
+        _check_sizes("Linear", in_features=(in_features, 1), out_features=(out_features, 1))
         self.in_features, self.out_features = in_features, out_features
         self.weight = _parameter(out_features, in_features)
         self.register_parameter("bias", _parameter(out_features) if bias else None)
@@ -38,6 +60,7 @@ class Linear(Module):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"{self!r} expected input of shape (..., {self.in_features}), "
                              f"got {x.shape}")
+        _check_dtype(self, x)
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
@@ -56,12 +79,17 @@ class _ConvNd(Module):
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.stride, self.padding = pair(stride, "stride"), pair(padding, "padding")
         self.dilation = pair(dilation, "dilation")
+        _check_sizes(type(self).__name__, in_channels=(in_channels, 1),
+                     out_channels=(out_channels, 1), kernel_size=(self.kernel_size, 1),
+                     stride=(self.stride, 1), padding=(self.padding, 0),
+                     dilation=(self.dilation, 1))
         self.weight = _parameter(*weight_shape, *self.kernel_size)
         self.register_parameter("bias", _parameter(out_channels) if bias else None)
         init.default_layer_init_(self.weight, self.bias)
 
     def _check(self, x):
         _check_input(self, x, (4,), 1, self.in_channels, f"(N, {self.in_channels}, H, W)")
+        _check_dtype(self, x)
 
     def extra_repr(self):
         text = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -110,6 +138,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True):
         super().__init__()
+        _check_sizes(type(self).__name__, num_features=(num_features, 1))
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
@@ -132,7 +161,7 @@ class _BatchNorm(Module):
         use_batch_stats = self.training or not self.track_running_stats
         momentum = self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.array += 1
             if momentum is None:  # a cumulative average, as in PyTorch
                 momentum = 1.0 / int(self.num_batches_tracked.item())
         return F.batch_norm(x, self.running_mean if self.track_running_stats else None,
@@ -160,12 +189,15 @@ class BatchNorm2d(_BatchNorm):
 
 
 class ReLU(Module):
+    def __init__(self, inplace=False):
+        super().__init__()  # inplace=True computes out of place: the same result
+
     def forward(self, x):
         return F.relu(x)
 
 
 class LeakyReLU(Module):
-    def __init__(self, negative_slope=0.01):
+    def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
         self.negative_slope = negative_slope
 
@@ -177,7 +209,7 @@ class LeakyReLU(Module):
 
 
 class ELU(Module):
-    def __init__(self, alpha=1.0):
+    def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha = alpha
 
@@ -240,7 +272,7 @@ class AvgPool2d(Module):
 class Dropout(Module):
     """Zeroes elements with probability p in training, scaling the rest by 1/(1-p)."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0 <= p <= 1:
             raise ValueError(f"Dropout probability must be in [0, 1], got {p}")
@@ -287,14 +319,15 @@ class Unflatten(Module):
 
 
 class Upsample(Module):
-    """Nearest-neighbour upsampling of (N, C, H, W) images."""
+    """Nearest-neighbour or bilinear upsampling of (N, C, H, W) images."""
 
-    def __init__(self, size=None, scale_factor=None, mode="nearest"):
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None):
         super().__init__()
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.align_corners = align_corners
 
     def forward(self, x):
-        return F.interpolate(x, self.size, self.scale_factor, self.mode)
+        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
 
     def extra_repr(self):
         return (f"size={self.size}" if self.size is not None

@@ -20,7 +20,7 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data, requires_grad=True):
-        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad)
+        super().__init__(data.array if isinstance(data, Tensor) else data, requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
@@ -39,6 +39,21 @@ def _host_array(value):
         return backend.of(value).to_host(value)
     except TypeError:
         return np.asarray(value)
+
+
+def _convert_in_place(tensor, target):
+    """Give `tensor` (and its gradient) the backend or dtype `target`, keeping its identity."""
+    tensor.array = tensor.to(target).array
+    if tensor.grad is not None:
+        tensor.grad = tensor.grad.to(target)
+
+
+def _dtype_kind(target):
+    """The kind of dtype `target` names ("f" for floating point), or None if it names none."""
+    try:
+        return np.dtype(target).kind
+    except TypeError:
+        return None
 
 
 class Module:
@@ -104,6 +119,13 @@ class Module:
         else:
             setattr(self, name, parameter)
 
+    def add_module(self, name, module):
+        """Register `module` (or None) as the sub-module `name`."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module({name!r}, ...) needs a Module, got "
+                            f"{type(module).__name__}")
+        setattr(self, name, module)
+
     def register_forward_pre_hook(self, hook):
         """Run hook(module, inputs) before every forward (spectral norm uses one)."""
         self._forward_pre_hooks.append(hook)
@@ -113,6 +135,11 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *inputs, **kwargs):
+        for value in inputs:
+            if isinstance(value, np.ndarray) or type(value).__module__.startswith("cupy"):
+                raise TypeError(f"{type(self).__name__} expected a minigan Tensor, got "
+                                f"{type(value).__module__}.{type(value).__name__}; wrap it with "
+                                "minigan.tensor(...)")
         for hook in self._forward_pre_hooks:
             hook(self, inputs)
         return self.forward(*inputs, **kwargs)
@@ -197,21 +224,36 @@ class Module:
         fn(self)
         return self
 
-    def to(self, target):
-        """Move every parameter and buffer to a backend ("numpy", "cupy"), or convert the
-        floating-point ones to a dtype ("float64"); in place, so optimizers stay attached."""
-        moving_backend = target in backend.names()
+    def to(self, *targets, device=None, dtype=None, non_blocking=False):
+        """Move every parameter and buffer to a backend ("numpy", "cupy", or PyTorch's "cpu",
+        "cuda") and/or convert the floating-point ones to a dtype ("float64"), as PyTorch's
+        Module.to(device, dtype); in place, so optimizers stay attached."""
+        for target in targets:
+            if backend.backend_name(target) is not None:
+                device = target
+            elif _dtype_kind(target) == "f":
+                dtype = target
+            else:
+                raise ValueError(f"Module.to({target!r}): not a backend or a floating-point "
+                                 f"dtype; pass a backend ({', '.join(backend.names())}, or "
+                                 "PyTorch's cpu, cuda) or a dtype (float32, float64)")
         with no_grad():
             for module in self.modules():
                 for table in (module._parameters, module._buffers):
                     for tensor in table.values():
-                        if tensor is None:
-                            continue
-                        if moving_backend or tensor.dtype.kind == "f":
-                            tensor.data = tensor.to(target).data
-                            if tensor.grad is not None:
-                                tensor.grad = tensor.grad.to(target)
+                        if tensor is not None and device is not None:
+                            _convert_in_place(tensor, device)
+                        if tensor is not None and dtype is not None and tensor.dtype.kind == "f":
+                            _convert_in_place(tensor, dtype)
         return self
+
+    def cuda(self, device=None):
+        """Move the module to the GPU (the CuPy backend), as PyTorch's Module.cuda()."""
+        return self.to("cuda")
+
+    def cpu(self):
+        """Move the module to the CPU (the NumPy backend)."""
+        return self.to("cpu")
 
     def double(self):
         return self.to("float64")
@@ -270,7 +312,7 @@ class Module:
                                + "\n  ".join(problems))
         for key, array in arrays.items():
             tensor = own[key][0]
-            tensor.data[...] = tensor.backend.asarray(array, dtype=tensor.dtype)
+            tensor.array[...] = tensor.backend.asarray(array, dtype=tensor.dtype)
         return IncompatibleKeys(missing, unexpected)
 
     # -- printing -----------------------------------------------------------------------------

@@ -38,8 +38,8 @@ class SpectralNorm:
             with no_grad():
                 fixed = matrix.detach()
                 for _ in range(self.n_power_iterations):
-                    v.data[...] = self._normalize(fixed.T @ u).data
-                    u.data[...] = self._normalize(fixed @ v).data
+                    v.array[...] = self._normalize(fixed.T @ u).array
+                    u.array[...] = self._normalize(fixed @ v).array
         sigma = (u * (matrix @ v)).sum()  # u^T W v, differentiable in W only
         return weight / sigma
 
@@ -64,10 +64,10 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
         v = norm._normalize(init.normal_(zeros(columns, dtype=weight.dtype,
                                                backend=weight.backend)))
     del module._parameters[name]
-    module.register_parameter(name + "_orig", Parameter(weight.data))
+    module.register_parameter(name + "_orig", Parameter(weight.array))
     module.register_buffer(name + "_u", u.detach())
     module.register_buffer(name + "_v", v.detach())
-    object.__setattr__(module, name, Tensor(weight.data))
+    object.__setattr__(module, name, Tensor(weight.array))
     module.register_forward_pre_hook(norm)
     return module
 

@@ -35,30 +35,30 @@ class Adam(Optimizer):
             grad = -grad
         if weight_decay != 0:
             if self.decoupled_weight_decay:
-                param.data *= 1 - lr * weight_decay  # p *= 1 - lr wd
+                param.array *= 1 - lr * weight_decay  # p *= 1 - lr wd
             else:
-                grad = grad + weight_decay * param.data  # g += wd p
+                grad = grad + weight_decay * param.array  # g += wd p
         if not state:
             state["step"] = 0
-            state["exp_avg"] = Tensor(xp.zeros_like(param.data))
-            state["exp_avg_sq"] = Tensor(xp.zeros_like(param.data))
+            state["exp_avg"] = Tensor(xp.zeros_like(param.array))
+            state["exp_avg_sq"] = Tensor(xp.zeros_like(param.array))
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = Tensor(xp.zeros_like(param.data))
+                state["max_exp_avg_sq"] = Tensor(xp.zeros_like(param.array))
         state["step"] += 1
         step = state["step"]
-        exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
+        exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
         exp_avg *= beta1  # m = b1 m + (1 - b1) g
         exp_avg += (1 - beta1) * grad
         exp_avg_sq *= beta2  # v = b2 v + (1 - b2) g^2
         exp_avg_sq += (1 - beta2) * grad * grad
         if group["amsgrad"]:
-            max_exp_avg_sq = state["max_exp_avg_sq"].data
+            max_exp_avg_sq = state["max_exp_avg_sq"].array
             xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)  # v_max = max(v_max, v)
             exp_avg_sq = max_exp_avg_sq
         bias_correction1, bias_correction2 = 1 - beta1 ** step, 1 - beta2 ** step
         # p -= lr m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
         denominator = xp.sqrt(exp_avg_sq) / math.sqrt(bias_correction2) + eps
-        param.data -= (lr / bias_correction1) * exp_avg / denominator
+        param.array -= (lr / bias_correction1) * exp_avg / denominator
 
 
 class AdamW(Adam):

@@ -48,4 +48,4 @@ def _matching_arrays(averaged, current, kind):
             raise ValueError(f"EMA.update: {name} is on backend {value.backend.name!r}, its "
                              f"average on {average.backend.name!r}; move the average "
                              "with ema.module.to(...) first")
-        yield average.data, value.data
+        yield average.array, value.array

@@ -4,7 +4,7 @@ As in PyTorch, an optimizer holds `param_groups`, a list of dicts that each carr
 parameters ("params") and the hyperparameters for them ("lr", ...), and `state`, a dict from a
 parameter to its own state (a step count, running averages). A subclass writes only the update
 of one parameter, `update(param, grad, state, group)`, on raw arrays and in place on
-`param.data`, so the parameters keep their identity and no graph is recorded.
+`param.array`, so the parameters keep their identity and no graph is recorded.
 
 Gradients are read, never written: a gradient array may be shared between parameters.
 """
@@ -103,7 +103,7 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is not None:
                     p.grad = None if set_to_none else Tensor(
-                        p.grad.backend.xp.zeros_like(p.grad.data))
+                        p.grad.backend.xp.zeros_like(p.grad.array))
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; parameters whose `.grad` is None are
@@ -119,11 +119,12 @@ class Optimizer:
                 if p.grad.shape != p.shape:
                     raise ValueError(f"a parameter of shape {p.shape} has a gradient of shape "
                                      f"{p.grad.shape}")
-                self.update(p, p.grad.data, self.state[p], group)
+                self.update(p, p.grad.array, self.state[p], group)
+                p._version_counter[0] += 1  # an in-place write: a graph that saved p raises
         return loss
 
     def update(self, param, grad, state, group):
-        """Update `param.data` in place from the array `grad`, its `state` and the `group`'s
+        """Update `param.array` in place from the array `grad`, its `state` and the `group`'s
         options; subclasses define it."""
         raise NotImplementedError(f"{type(self).__name__} must define update()")
 
@@ -143,7 +144,7 @@ class Optimizer:
         for p, values in self.state.items():
             if values:
                 state[index_of[id(p)]] = {
-                    name: Tensor(value.data.copy()) if isinstance(value, Tensor) else value
+                    name: Tensor(value.array.copy()) if isinstance(value, Tensor) else value
                     for name, value in values.items()}
         return {"state": state, "param_groups": param_groups}
 

@@ -23,28 +23,28 @@ class RMSprop(Optimizer):
             grad = -grad
         if not state:
             state["step"] = 0
-            state["square_avg"] = Tensor(xp.zeros_like(param.data))
+            state["square_avg"] = Tensor(xp.zeros_like(param.array))
             if momentum > 0:
-                state["momentum_buffer"] = Tensor(xp.zeros_like(param.data))
+                state["momentum_buffer"] = Tensor(xp.zeros_like(param.array))
             if group["centered"]:
-                state["grad_avg"] = Tensor(xp.zeros_like(param.data))
+                state["grad_avg"] = Tensor(xp.zeros_like(param.array))
         state["step"] += 1
         if weight_decay != 0:
-            grad = grad + weight_decay * param.data  # g += wd p
-        square_avg = state["square_avg"].data
+            grad = grad + weight_decay * param.array  # g += wd p
+        square_avg = state["square_avg"].array
         square_avg *= alpha  # s = a s + (1 - a) g^2
         square_avg += (1 - alpha) * grad * grad
         if group["centered"]:
-            grad_avg = state["grad_avg"].data
+            grad_avg = state["grad_avg"].array
             grad_avg *= alpha  # c = a c + (1 - a) g; the scale is sqrt(s - c^2), a variance
             grad_avg += (1 - alpha) * grad
             scale = xp.sqrt(square_avg - grad_avg * grad_avg) + eps
         else:
             scale = xp.sqrt(square_avg) + eps
         if momentum > 0:
-            buffer = state["momentum_buffer"].data
+            buffer = state["momentum_buffer"].array
             buffer *= momentum  # b = mu b + g / (sqrt(s) + eps); p -= lr b
             buffer += grad / scale
-            param.data -= lr * buffer
+            param.array -= lr * buffer
         else:
-            param.data -= lr * grad / scale  # p -= lr g / (sqrt(s) + eps)
+            param.array -= lr * grad / scale  # p -= lr g / (sqrt(s) + eps)

@@ -25,14 +25,14 @@ class SGD(Optimizer):
         if group["maximize"]:
             grad = -grad
         if weight_decay != 0:
-            grad = grad + weight_decay * param.data  # g += wd p
+            grad = grad + weight_decay * param.array  # g += wd p
         if momentum != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:  # b = g, the first time
                 buffer = state["momentum_buffer"] = Tensor(grad.astype(param.dtype))
             else:  # b = mu b + (1 - dampening) g
-                buffer.data *= momentum
-                buffer.data += (1 - dampening) * grad
+                buffer.array *= momentum
+                buffer.array += (1 - dampening) * grad
             # Nesterov: g = g + mu b; plain momentum: g = b
-            grad = grad + momentum * buffer.data if group["nesterov"] else buffer.data
-        param.data -= lr * grad  # p -= lr g
+            grad = grad + momentum * buffer.array if group["nesterov"] else buffer.array
+        param.array -= lr * grad  # p -= lr g
