@@ -75,14 +75,19 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, count_include_pad=True):
 # -- dropout, upsampling, embedding -----------------------------------------------------------
 def dropout(x, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1/(1-p) (in training)."""
+    return dropout_with_mask_shape(x, p, training, x.shape)
+
+
+def dropout_with_mask_shape(x, p, training, mask_shape):
+    """Dropout whose random mask has `mask_shape`, broadcast over x (one draw per channel for
+    dropout2d); kept entries are scaled by 1/(1-p)."""
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability must be in [0, 1], got {p}")
     if not training or p == 0:
         return x
     if p == 1:
         return x * 0.0
-    source = x.backend
-    keep = source.rand(x.shape, x.dtype) >= x.dtype.type(p)
+    keep = x.backend.rand(mask_shape, x.dtype) >= x.dtype.type(p)
     return x * Tensor(keep.astype(x.dtype) * x.dtype.type(1 / (1 - p)))
 
 

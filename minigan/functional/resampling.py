@@ -122,12 +122,4 @@ def pad(x, pad, mode="constant", value=0.0):
 
 def dropout2d(x, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, ...) with probability p, scaling the rest by 1/(1-p)."""
-    if not 0 <= p <= 1:
-        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
-    if not training or p == 0:
-        return x
-    if p == 1:
-        return x * 0.0
-    source = backend.of(x.array)
-    keep = source.rand(x.shape[:2] + (1,) * (x.ndim - 2), x.dtype) >= x.dtype.type(p)
-    return x * Tensor(keep.astype(x.dtype) * x.dtype.type(1 / (1 - p)))
+    return layers.dropout_with_mask_shape(x, p, training, x.shape[:2] + (1,) * (x.ndim - 2))
