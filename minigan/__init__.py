@@ -30,7 +30,8 @@ from .io.save_load import load, save
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .tensor import (Function, Tensor, enable_grad, grad, is_grad_enabled, no_grad,
                      set_grad_enabled)
-from .tensor_methods import Size, device
+from .backend import Device as device
+from .tensor_methods import Size
 
 __version__ = "0.1.0"
 

@@ -9,7 +9,7 @@ import numpy as np  # host side: lists and numbers become host arrays, then go t
 
 from .backend import get as get_backend, of as backend_of, seed_all
 from .tensor import Tensor
-from .tensor_methods import device as Device
+from .backend import Device
 
 # The `backend=` argument ("numpy", "cupy" or a Backend) plays the part of PyTorch's `device=`;
 # it hides the name of the module minigan.backend, whose functions are therefore imported above.

@@ -30,47 +30,6 @@ class Size(tuple):
         return Size(item) if isinstance(index, slice) else item
 
 
-class device:  # noqa: N801  (PyTorch's name)
-    """Where a tensor lives: type "cpu" (the NumPy backend) or "cuda" (the CuPy backend)."""
-
-    BACKENDS = {"cpu": "numpy", "cuda": "cupy"}
-
-    def __init__(self, kind, index=None):
-        if isinstance(kind, device):
-            kind, index = kind.type, kind.index
-        kind = str(kind)
-        if ":" in kind:
-            kind, _, number = kind.partition(":")
-            index = int(number)
-        kind = {"numpy": "cpu", "cupy": "cuda"}.get(kind, kind)
-        if kind not in self.BACKENDS:
-            raise ValueError(f"unknown device {kind!r}: minigan knows 'cpu' (NumPy) and 'cuda' "
-                             "(CuPy)")
-        self.type, self.index = kind, index
-
-    @property
-    def backend_name(self):
-        """The minigan backend of this device: "numpy" or "cupy"."""
-        return self.BACKENDS[self.type]
-
-    def __str__(self):
-        return self.type if self.index is None else f"{self.type}:{self.index}"
-
-    def __repr__(self):
-        return f"device(type={self.type!r})" if self.index is None else \
-            f"device(type={self.type!r}, index={self.index})"
-
-    def __eq__(self, other):
-        try:
-            other = device(other)
-        except (ValueError, TypeError):
-            return NotImplemented
-        return self.type == other.type and (self.index or 0) == (other.index or 0)
-
-    def __hash__(self):
-        return hash((self.type, self.index or 0))
-
-
 class TensorMethods:
     """Size, element count, storage and conversions to Python numbers."""
 
@@ -120,15 +79,6 @@ class TensorMethods:
     def _version(self):
         """How many in-place writes this tensor's storage has had."""
         return self._version_counter[0]
-
-    @property
-    def device(self):
-        """device("cpu") for NumPy tensors, device("cuda") for CuPy ones."""
-        return device(backend.of(self.array).name)
-
-    @property
-    def is_cuda(self):
-        return backend.of(self.array).name == "cupy"
 
     # -- Python numbers -----------------------------------------------------------------------
     def _one_value(self, what):

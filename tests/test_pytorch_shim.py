@@ -16,8 +16,8 @@ import minigan as mg
 from minigan import backend
 from minigan.pytorch import autograd, data, transforms, vision
 from minigan.pytorch.shim import NotInMinigan, accepting_device, shim_module
-from minigan.pytorch.torch_api import (Generator, TorchTensor, _Cuda, allclose, equal,
-                                       inference_mode, load, randint, set_grad_enabled)
+from minigan import allclose, equal, set_grad_enabled
+from minigan.pytorch.torch_api import Generator, TorchTensor, _Cuda, inference_mode, load, randint
 from tests.support import needs_torch, torch
 
 

@@ -29,8 +29,8 @@ class Device:
         if type in BACKEND_OF_DEVICE.values():  # a backend name: "numpy", "cupy"
             type = DEVICE_OF_BACKEND[type]
         if type not in BACKEND_OF_DEVICE:
-            raise ValueError(f"device {type!r} is not one minigan has: 'cpu' (NumPy) or 'cuda' "
-                             "(CuPy)")
+            raise ValueError(f"unknown device: {type!r} is not one minigan has; use 'cpu' "
+                             "(NumPy) or 'cuda' (CuPy)")
         if type == "cuda" and index not in (None, 0):
             raise ValueError(f"device 'cuda:{index}': minigan uses one GPU, 'cuda' or 'cuda:0'")
         self.type = type

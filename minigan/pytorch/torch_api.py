@@ -14,7 +14,6 @@ from .shim import NotInMinigan, cuda_is_available
 
 __version__ = f"{minigan.__version__}+minigan"
 
-device = backend.Device
 
 
 class _TensorClass(type):
@@ -44,36 +43,6 @@ class TorchTensor(metaclass=_TensorClass):
 
 
 
-class Size(tuple):
-    """A shape, as PyTorch's torch.Size: a tuple of ints."""
-
-    def numel(self):
-        return int(np.prod(self, dtype=np.int64))
-
-    def __repr__(self):
-        return f"torch.Size({list(self)})"
-
-
-def is_tensor(obj):
-    return isinstance(obj, Tensor)
-
-
-def numel(tensor):
-    return int(np.prod(tensor.shape, dtype=np.int64))
-
-
-def from_numpy(array):
-    """A CPU tensor sharing memory with the NumPy array `array`, as torch.from_numpy."""
-    if not isinstance(array, np.ndarray):
-        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
-    return Tensor(array)
-
-
-def empty(*size, dtype=None, device=None, requires_grad=False):
-    """A tensor of `size`; minigan fills it with zeros (PyTorch leaves it uninitialised)."""
-    return minigan.zeros(*size, dtype=dtype, requires_grad=requires_grad, backend=device)
-
-
 def randint(*args, size=None, dtype=None, device=None, requires_grad=False):
     """randint(high, size) or randint(low, high, size): int64 values in [low, high)."""
     if size is not None:
@@ -81,22 +50,6 @@ def randint(*args, size=None, dtype=None, device=None, requires_grad=False):
     low, high, shape = (0, *args) if len(args) == 2 else args
     values = minigan.randint(low, high, tuple(shape), backend=device)
     return values if dtype is None else values.to(dtype)
-
-
-class set_grad_enabled:
-    """As torch.set_grad_enabled(mode): switches recording on or off at once, and back when
-    used as a context manager (`with torch.set_grad_enabled(False): ...`)."""
-
-    def __init__(self, mode):
-        self._context = _grad_mode(bool(mode))
-        self._context.__enter__()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self._context.__exit__(None, None, None)
-        return False
 
 
 class Generator:
@@ -147,21 +100,6 @@ def load(f, map_location=None, weights_only=None, **ignored):
     as `map_location` places the tensors there."""
     target = map_location if backend.backend_name(map_location) else None
     return minigan.load(f, backend=target)
-
-
-def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
-    """True when |input - other| <= atol + rtol |other| everywhere, as torch.allclose."""
-    return bool(np.allclose(input.numpy(), other.numpy(), rtol=rtol, atol=atol,
-                            equal_nan=equal_nan))
-
-
-def equal(input, other):  # noqa: A002
-    """True when both tensors have the same shape and the same values."""
-    return input.shape == other.shape and bool((input.numpy() == other.numpy()).all())
-
-
-def get_default_dtype():
-    return np.dtype("float32")
 
 
 # -- torch.cuda and torch.backends -------------------------------------------------------------
@@ -283,6 +221,4 @@ OVERRIDES = {"Tensor": TorchTensor, "load": load, "manual_seed": manual_seed, "r
              "save": save}
 # stand-ins for names minigan may lack: used only where it does
 STAND_INS = {name: globals()[name] for name in [
-    "Generator", "Size", "allclose", "device", "empty", "equal", "from_numpy", "get_default_dtype",
-    "inference_mode", "initial_seed", "is_tensor", "numel", "set_grad_enabled",
-    "use_deterministic_algorithms"]}
+    "Generator", "inference_mode", "initial_seed", "use_deterministic_algorithms"]}
