@@ -15,7 +15,6 @@ write on the storage's version counter. Rules, PyTorch's:
 
 import weakref
 
-from .. import backend
 from ..tensor import Tensor, is_grad_enabled
 from ..tensor_methods import storage
 from .arithmetic import add, as_tensor, broadcast_to, div, mul, pow, sub
@@ -177,7 +176,7 @@ def fill_(x, value):
     """Every element set to `value`, in place."""
     if isinstance(value, Tensor):
         return in_place(x, "fill_", lambda x: _copy_of(value, x))
-    xp = backend.of(x.array).xp
+    xp = x.backend.xp
     return in_place(x, "fill_", lambda x: _constant(x, xp.full(x.shape, value)))
 
 
@@ -188,14 +187,14 @@ def zero_(x):
 
 def normal_(x, mean=0.0, std=1.0):
     """Samples of N(mean, std^2) from the backend's seeded generator, in place."""
-    source = backend.of(x.array)
+    source = x.backend
     return in_place(x, "normal_", lambda x: _constant(
         x, source.randn(x.shape, x.dtype) * x.dtype.type(std) + x.dtype.type(mean)))
 
 
 def uniform_(x, a=0.0, b=1.0):
     """Samples of U[a, b) from the backend's seeded generator, in place."""
-    source = backend.of(x.array)
+    source = x.backend
     return in_place(x, "uniform_", lambda x: _constant(
         x, source.rand(x.shape, x.dtype) * x.dtype.type(b - a) + x.dtype.type(a)))
 
@@ -235,7 +234,7 @@ def detach_(x):
 # -- x[index] = value ---------------------------------------------------------------------------
 def setitem(x, index, value):
     """x[index] = value, PyTorch's way: writes into x; recorded while the graph is."""
-    xp = backend.of(x.array).xp
+    xp = x.backend.xp
     index = _index_arrays(index, xp)
     value = _same_backend(value, x)
     if not (is_grad_enabled() and (x.requires_grad or value.requires_grad)):

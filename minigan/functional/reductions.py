@@ -7,7 +7,6 @@ reduction spreads the gradient back over the reduced axes: `_expand_back` re-ins
 import builtins
 from collections import namedtuple
 
-from .. import backend
 from ..tensor import Function, Tensor
 from . import elementwise
 from .arithmetic import broadcast_to
@@ -120,7 +119,7 @@ def _extreme(x, dim, keepdim, axis, keepdims, name):
         axes = _normalize_axes(axis, x.ndim)
         return Extreme(axes, bool(keepdims or keepdim), name)(x)
     (dim,) = _normalize_axes(dim, x.ndim)
-    xp = backend.of(x.array).xp
+    xp = x.backend.xp
     indices = getattr(x.array, "arg" + name)(axis=dim)
     kept = xp.expand_dims(indices, dim)
     index = tuple(kept if i == dim else xp.arange(n).reshape((-1,) + (1,) * (x.ndim - 1 - i))
@@ -183,5 +182,5 @@ def _arg_extreme(x, axis, keepdim, name):
     indices = getattr(x.array, name)(axis=axis)
     if keepdim:
         indices = indices.reshape((1,) * x.ndim) if axis is None else \
-            backend.of(x.array).xp.expand_dims(indices, axis)
-    return Tensor(backend.of(x.array).xp.asarray(indices))
+            x.backend.xp.expand_dims(indices, axis)
+    return Tensor(x.backend.xp.asarray(indices))

@@ -7,7 +7,6 @@ All are gathers, weighted sums or matrix products with constant tensors, so thei
 
 import math
 
-from .. import backend
 from ..backend import pair
 from ..tensor import Tensor
 from . import layers, shape
@@ -52,7 +51,7 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
         scale_factor, (tuple, list)) else (scale_factor, scale_factor)
     OH, OW = pair(size, "size") if size is not None else (
         math.floor(H * scales[0]), math.floor(W * scales[1]))
-    xp = backend.of(x.array).xp
+    xp = x.backend.xp
     for axis, n, out, scale in ((2, H, OH, scales[0]), (3, W, OW, scales[1])):
         x = _blend(x, axis, *_source_positions(xp, n, out, bool(align_corners), scale))
     return x
@@ -84,7 +83,7 @@ def adaptive_avg_pool2d(x, output_size):
     H, W = x.shape[-2:]
     OH, OW = (output_size, output_size) if isinstance(output_size, int) else output_size
     OH, OW = H if OH is None else OH, W if OW is None else OW
-    xp = backend.of(x.array).xp
+    xp = x.backend.xp
     rows = Tensor(_bin_matrix(xp, H, OH, x.dtype))
     columns = Tensor(_bin_matrix(xp, W, OW, x.dtype).T.copy())
     return (rows @ x) @ columns
@@ -112,7 +111,7 @@ def pad(x, pad, mode="constant", value=0.0):
     pad = tuple(pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad needs an even number of sizes, at most 2 per axis, got {pad}")
-    xp = backend.of(x.array).xp
+    xp = x.backend.xp
     for k in range(len(pad) // 2):
         axis = x.ndim - 1 - k
         index = _source_index(xp, x.shape[axis], pad[2 * k], pad[2 * k + 1], mode)

@@ -6,7 +6,6 @@ Each is written with differentiable ops, so its gradient and second derivative c
 
 import builtins
 
-from .. import backend
 from ..creation import full, tensor
 from ..tensor import Function, Tensor
 from .arithmetic import add, div, expand, matmul, mul, neg, sub
@@ -147,7 +146,7 @@ def bmm(a, b):
 
 def _test(name):
     def test(x, *args, **kwargs):
-        xp = backend.of(x.array).xp
+        xp = x.backend.xp
         return Tensor(xp.asarray(getattr(xp, name)(x.array, *args, **kwargs)))
     test.__name__ = name
     test.__doc__ = f"numpy.{name} of the values, a boolean tensor outside the graph."
@@ -159,18 +158,18 @@ isnan, isinf, isfinite = _test("isnan"), _test("isinf"), _test("isfinite")
 
 def any(x, dim=None, keepdim=False):  # noqa: A001
     """Whether any element (along `dim`) is nonzero: a boolean tensor outside the graph."""
-    return Tensor(backend.of(x.array).xp.asarray(x.array.any(axis=dim, keepdims=keepdim)))
+    return Tensor(x.backend.xp.asarray(x.array.any(axis=dim, keepdims=keepdim)))
 
 
 def all(x, dim=None, keepdim=False):  # noqa: A001
     """Whether every element (along `dim`) is nonzero: a boolean tensor outside the graph."""
-    return Tensor(backend.of(x.array).xp.asarray(x.array.all(axis=dim, keepdims=keepdim)))
+    return Tensor(x.backend.xp.asarray(x.array.all(axis=dim, keepdims=keepdim)))
 
 
 def _along(x, dim, index):
     """The index tuple that reads index[i, j, ...] along `dim` and position (i, j, ...) on the
     other axes: PyTorch's gather/scatter addressing."""
-    xp = backend.of(x.array).xp
+    xp = x.backend.xp
     positions = index.array if isinstance(index, Tensor) else xp.asarray(index)
     if positions.ndim != x.ndim:
         raise ValueError(f"gather/scatter: index of shape {positions.shape} needs as many axes "
@@ -223,7 +222,7 @@ def normalize(x, p=2.0, dim=1, eps=1e-12):
 
 def _rounding(name):
     def rounded(x):
-        return Tensor(getattr(backend.of(x.array).xp, name)(x.array))
+        return Tensor(getattr(x.backend.xp, name)(x.array))
     rounded.__name__ = name
     rounded.__doc__ = f"{name} of each element, outside the graph (its gradient is 0)."
     return rounded
@@ -234,7 +233,7 @@ floor, ceil, round = _rounding("floor"), _rounding("ceil"), _rounding("round")  
 
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
     """True when |a - b| <= atol + rtol |b| everywhere (a Python bool)."""
-    xp = backend.of(a.array).xp
+    xp = a.backend.xp
     return bool(xp.allclose(a.array, b.array, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
@@ -250,7 +249,7 @@ def masked_fill(x, mask, value):
 
 def one_hot(labels, num_classes=-1):
     """(..., num_classes) int64 rows with a 1 at each label (num_classes=-1: max label + 1)."""
-    xp = backend.of(labels.array).xp
+    xp = labels.backend.xp
     if labels.dtype.kind not in "iu":
         raise TypeError(f"one_hot needs integer class labels, got {labels.dtype}")
     count = int(labels.array.max()) + 1 if num_classes == -1 else num_classes
