@@ -122,3 +122,11 @@ def test_every_op_runs_on_the_device_without_numpy(case, data, simulated_gpu):
         assert (expected is None) == (actual is None), f"output {index}"
         if expected is not None:
             assert_close(actual, expected, 1e-9, f"{case.name}, output {index}")
+
+
+def test_numpy_refuses_a_gpu_tensor_instead_of_copying_it(simulated_gpu):
+    on_gpu = mg.ones(2, 3, backend="cupy")
+    with pytest.raises(TypeError, match=r"call \.cpu\(\)"):
+        np.asarray(on_gpu)
+    assert simulated_gpu.to_host == 0
+    assert np.asarray(on_gpu.cpu()).shape == (2, 3)

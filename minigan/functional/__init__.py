@@ -71,8 +71,16 @@ def _install_device_methods():
     Tensor.is_cuda = property(lambda self: self.backend == "cupy")
     Tensor.cuda = lambda self, device=None, non_blocking=False: to(self, "cuda")
     Tensor.cpu = lambda self: to(self, "cpu")
-    Tensor.__array__ = lambda self, dtype=None, copy=None: (
-        self.numpy() if dtype is None else self.numpy().astype(dtype))
+    Tensor.__array__ = _host_array
+
+
+def _host_array(tensor, dtype=None, copy=None):
+    """A CPU tensor's values for NumPy; a GPU tensor is refused, as in PyTorch, so that no
+    NumPy call copies it to the host behind the user's back."""
+    if tensor.backend != "numpy":
+        raise TypeError(f"a tensor on {tensor.device} cannot become a NumPy array implicitly: "
+                        "call .cpu() (or .numpy()) first")
+    return tensor.numpy() if dtype is None else tensor.numpy().astype(dtype)
 
 
 _install_tensor_methods()
