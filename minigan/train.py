@@ -112,7 +112,8 @@ def parser():
     how.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=None,
                      help="step halves the rates every third of the run, multistep divides "
                           "them by 10 at 1/2 and 3/4, cosine anneals to 0, warmup-cosine warms "
-                          f"up for 5%% first (default: {_DEFAULT.lr_schedule})")
+                          "up for 5%% first, linear-decay holds them and falls linearly to 0 "
+                          f"over the last 30%% (default: {_DEFAULT.lr_schedule})")
     how.add_argument("--ema", type=float, default=None, metavar="DECAY",
                      help="keep an exponential moving average of G's weights with this decay "
                           "(e.g. 0.999) and sample from it (default: off)")

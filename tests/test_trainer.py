@@ -26,6 +26,7 @@ COMBINATIONS = [
     dict(model="dcgan", loss="minimax", data="lfw-subset"),
     dict(model="dcgan", loss="least_squares", data="mnist5k", image_size=32, lr_schedule="cosine"),
     dict(model="dcgan", loss="hinge", data="mnist5k", lr_schedule="warmup-cosine"),
+    dict(model="dcgan", loss="hinge", data="mnist5k", lr_schedule="linear-decay"),
     dict(model="dcgan", loss="wasserstein", data="mnist5k", gp_weight=10.0, n_critic=2,
          betas=(0.0, 0.9)),
     dict(model="dcgan", loss="non_saturating", data="lfw-subset", r1_weight=1.0, channels=3),
@@ -276,3 +277,21 @@ def test_trainer_runs_on_each_backend(tmp_path, backend_name):
     trainer.run(progress=False)
     assert next(trainer.generator.parameters()).backend == backend_name
     mg.set_default_backend("numpy")
+
+
+@pytest.mark.parametrize("steps", [1, 3, 10, 1000])
+def test_linear_decay_holds_the_rate_then_falls_to_zero_over_the_last_30_percent(steps):
+    from minigan.gan.schedules import by_name
+
+    optimizer = mg.optim.Adam(mg.nn.Linear(1, 1).parameters(), lr=2e-4)
+    schedule = by_name("linear-decay", optimizer, steps)
+    rates = []
+    for _ in range(steps + 1):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        schedule.step()
+    decay = max(1, round(0.3 * steps))
+    start = steps - decay if decay < steps else 0
+    expected = [2e-4 * min(1.0, 1 - (step - start) / decay) for step in range(steps + 1)]
+    np.testing.assert_allclose(rates, expected, rtol=1e-12, atol=1e-20)
+    assert rates[-1] == 0.0

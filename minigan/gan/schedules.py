@@ -3,7 +3,8 @@ that a resumed run's --lr-g/--lr-d make to a restored optimizer and its schedule
 
 from ..optim import lr_scheduler
 
-LR_SCHEDULES = ("constant", "step", "multistep", "cosine", "warmup-cosine")
+LR_SCHEDULES = ("constant", "step", "multistep", "cosine", "warmup-cosine", "linear-decay")
+DECAY_SHARE = 0.3  # linear-decay: the share of the run, at its end, over which the rates fall to 0
 
 
 def by_name(name, optimizer, steps):
@@ -23,6 +24,14 @@ def by_name(name, optimizer, steps):
             lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=warmup),
             lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, steps - warmup))],
             milestones=[warmup])
+    if name == "linear-decay":  # constant, then linearly down to 0 over the last 30%
+        decay = max(1, round(steps * DECAY_SHARE))
+        if decay >= steps:
+            return lr_scheduler.LinearLR(optimizer, 1.0, 0.0, total_iters=max(1, steps))
+        return lr_scheduler.SequentialLR(optimizer, [
+            lr_scheduler.LinearLR(optimizer, 1.0, 1.0, total_iters=1),
+            lr_scheduler.LinearLR(optimizer, 1.0, 0.0, total_iters=decay)],
+            milestones=[steps - decay])
     raise ValueError(f"unknown --lr-schedule {name!r}: choose one of {LR_SCHEDULES}")
 
 
