@@ -173,3 +173,42 @@ def test_batch_norm_kernels(shape, dtype, threads):
                                             1e-5)):
         assert fast.dtype == dtype and fast.shape == plain.shape
         np.testing.assert_allclose(fast, plain, rtol=tolerance, atol=tolerance * 10)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (3, 7), (1, 1, 1), (0, 4)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_swap_leading_axes_kernel(shape, dtype, threads):
+    a = np.random.default_rng(7).standard_normal(shape).astype(dtype)
+    for source in (a, np.asarray(a.swapaxes(0, 1)).swapaxes(0, 1)):  # contiguous or not
+        fast = cpu_kernels.swap_leading_axes(source)
+        assert fast.flags.c_contiguous and fast.dtype == dtype
+        np.testing.assert_array_equal(fast, source.swapaxes(0, 1))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("options", [{}, dict(weight_decay=0.1), dict(maximize=True),
+                                     dict(betas=(0.0, 0.9), lr=4e-4)])
+@pytest.mark.parametrize("optimizer", ["Adam", "AdamW"])
+def test_adam_kernel_follows_the_formula(dtype, options, optimizer, threads, monkeypatch):
+    """Five steps of Adam through the fused kernel against the same steps by its formula."""
+    from minigan import optim
+    from minigan.functional import fused
+
+    rng = np.random.default_rng(8)
+    start = rng.standard_normal((70, 30)).astype(dtype)
+    grads = [rng.standard_normal((30, 70)).astype(dtype).T for _ in range(5)]  # not contiguous
+    finals = []
+    for use_kernel in (True, False):
+        if not use_kernel:
+            monkeypatch.setattr(fused, "kernel", lambda device, name: None)
+        param = Tensor(start.copy(), requires_grad=True)
+        opt = getattr(optim, optimizer)([param], **options)
+        for grad in grads:
+            param.grad = Tensor(grad)
+            opt.step()
+        finals.append((param.array, *(opt.state[param][k].array
+                                      for k in ("exp_avg", "exp_avg_sq"))))
+    tolerance = 1e-6 if dtype == "float32" else 1e-14
+    for fast, plain in zip(*finals):
+        assert fast.dtype == dtype
+        np.testing.assert_allclose(fast, plain, rtol=tolerance, atol=tolerance)

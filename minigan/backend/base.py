@@ -55,6 +55,10 @@ class Backend:
         """target[index] += values, summing repeated indices (np.add.at)."""
         self.xp.add.at(target, index, values)
 
+    def swap_leading_axes(self, a):
+        """a.swapaxes(0, 1) as a new contiguous array: (O, N, H, W) <-> (N, O, H, W)."""
+        return self.xp.ascontiguousarray(a.swapaxes(0, 1))
+
     def im2col_reference(self, x, kh, kw, stride, padding, dilation):
         return reference.im2col_reference(self.xp, x, kh, kw, stride, padding, dilation)
 

@@ -18,7 +18,7 @@ from .geometry import check_columns, conv_output_size
 
 # Below this much work a kernel runs on the calling thread alone: waking Numba's workers after
 # an OpenBLAS call costs more than they save (DESIGN.md).
-PARALLEL_MIN_ELEMENTS = int(os.environ.get("MINIGAN_PARALLEL_MIN_ELEMENTS", 1 << 20))
+PARALLEL_MIN_ELEMENTS = int(os.environ.get("MINIGAN_PARALLEL_MIN_ELEMENTS", 1 << 16))
 
 
 def _launch(kernel, work, *arguments):
@@ -141,8 +141,28 @@ def col2im(col, x_shape, stride, padding, dilation):
     return x
 
 
+@njit(parallel=True, cache=True)
+def _swap_leading_axes_kernel(x, y):
+    A, B, R = x.shape
+    for b in prange(B):
+        for a in range(A):
+            for r in range(R):
+                y[b, a, r] = x[a, b, r]
+
+
+def swap_leading_axes(a):
+    """a.swapaxes(0, 1) as a new C-contiguous array, copied in parallel (NumPy's copy is
+    serial): (O, N, H, W) -> (N, O, H, W) around a convolution's matrix products."""
+    A, B, rest = a.shape[0], a.shape[1], a.shape[2:]
+    x = np.ascontiguousarray(a).reshape(A, B, int(np.prod(rest)))
+    y = np.empty((B, A, x.shape[2]), dtype=a.dtype)
+    _launch(_swap_leading_axes_kernel, x.size, x, y)
+    return y.reshape((B, A) + rest)
+
+
 # -- fused kernels: one pass instead of NumPy's several. Each computes the formula of its op in
-# minigan/functional (LeakyReLU, LeakyReLUGrad, Sigmoid, BatchNormTrain) and is tested against it.
+# minigan/functional (LeakyReLU, LeakyReLUGrad, Sigmoid, BatchNormTrain) or of Adam's update,
+# and is tested against it.
 @njit(parallel=True, cache=True)
 def _leaky_relu_kernel(x, y, slope):
     for k in prange(x.size):
@@ -259,3 +279,24 @@ def sigmoid(x):
         np.exp(y, out=y)
     y += 1
     return np.reciprocal(y, out=y)
+
+
+@njit(parallel=True, cache=True)
+def _adam_kernel(param, grad, exp_avg, exp_avg_sq, beta1, rest1, beta2, rest2, step_size,
+                 root_correction2, eps):
+    for k in prange(param.size):
+        g = grad[k]
+        m = exp_avg[k] * beta1 + rest1 * g
+        v = exp_avg_sq[k] * beta2 + rest2 * g * g
+        exp_avg[k], exp_avg_sq[k] = m, v
+        param[k] -= step_size * m / (np.sqrt(v) / root_correction2 + eps)
+
+
+def adam_update(param, grad, exp_avg, exp_avg_sq, beta1, beta2, step_size, root_correction2,
+                eps):
+    """Adam.update's formula in one pass, in place on the C-contiguous param, exp_avg and
+    exp_avg_sq; the scalars are rounded to the arrays' precision, as NumPy does."""
+    real, grad = param.dtype.type, _flat(grad).astype(param.dtype, copy=False)
+    _launch(_adam_kernel, param.size, param.reshape(-1), grad, exp_avg.reshape(-1),
+            exp_avg_sq.reshape(-1), real(beta1), real(1 - beta1), real(beta2), real(1 - beta2),
+            real(step_size), real(root_correction2), real(eps))

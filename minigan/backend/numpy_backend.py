@@ -63,3 +63,6 @@ class NumpyBackend(Backend):
 
     def col2im(self, col, x_shape, stride, padding, dilation):
         return self._kernels.col2im(col, x_shape, stride, padding, dilation)
+
+    def swap_leading_axes(self, a):
+        return self._kernels.swap_leading_axes(a)

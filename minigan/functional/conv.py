@@ -39,7 +39,7 @@ class Conv2d(Function):
         self.has_bias = b is not None
         if self.has_bias:
             y += b[:, None]
-        return self.xp.ascontiguousarray(y.reshape(O, N, OH, OW).transpose(1, 0, 2, 3))
+        return self.backend.swap_leading_axes(y.reshape(O, N, OH, OW))
 
     def backward(self, gy):
         # dx = conv_transpose2d(gy, w) of x's size; dw = conv2d_weight_grad(x, gy); db = sum gy
@@ -62,7 +62,7 @@ class ConvTranspose2d(Function):
     def forward(self, x, w, b=None):
         N, C_in, H, W = x.shape
         _, C_out, kh, kw = w.shape
-        x_rows = self.xp.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(C_in, N * H * W)
+        x_rows = self.backend.swap_leading_axes(x).reshape(C_in, N * H * W)
         col = w.reshape(C_in, C_out * kh * kw).T @ x_rows  # (C_out*kh*kw, N*H*W)
         y = self.backend.col2im(col.reshape(C_out, kh, kw, N, H, W),
                                 (N, C_out) + self.output_size, *self.geometry)
@@ -94,7 +94,7 @@ class Conv2dWeightGrad(Function):
         col = _crop(fast.columns(self.backend, x, self.kernel_size, self.geometry, col),
                     gy.shape[2:])
         O, rows = gy.shape[1], col.shape[0] * col.shape[1] * col.shape[2]
-        gy_rows = self.xp.ascontiguousarray(gy.transpose(1, 0, 2, 3)).reshape(O, -1)
+        gy_rows = self.backend.swap_leading_axes(gy).reshape(O, -1)
         return (gy_rows @ col.reshape(rows, -1).T).reshape((O, x.shape[1]) + self.kernel_size)
 
     def backward(self, ggw):

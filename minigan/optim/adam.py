@@ -2,6 +2,7 @@
 
 import math
 
+from ..functional import fused
 from ..tensor import Tensor
 from .optimizer import Optimizer, require_non_negative
 
@@ -47,6 +48,12 @@ class Adam(Optimizer):
         state["step"] += 1
         step = state["step"]
         exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
+        bias_correction1, bias_correction2 = 1 - beta1 ** step, 1 - beta2 ** step
+        fused_update = fused.kernel(param.backend, "adam_update")
+        if fused_update and not group["amsgrad"] and param.array.flags.c_contiguous:
+            fused_update(param.array, grad, exp_avg, exp_avg_sq, beta1, beta2,
+                         lr / bias_correction1, math.sqrt(bias_correction2), eps)
+            return
         exp_avg *= beta1  # m = b1 m + (1 - b1) g
         exp_avg += (1 - beta1) * grad
         exp_avg_sq *= beta2  # v = b2 v + (1 - b2) g^2
@@ -55,7 +62,6 @@ class Adam(Optimizer):
             max_exp_avg_sq = state["max_exp_avg_sq"].array
             xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)  # v_max = max(v_max, v)
             exp_avg_sq = max_exp_avg_sq
-        bias_correction1, bias_correction2 = 1 - beta1 ** step, 1 - beta2 ** step
         # p -= lr m_hat / (sqrt(v_hat) + eps), m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
         denominator = xp.sqrt(exp_avg_sq) / math.sqrt(bias_correction2) + eps
         param.array -= (lr / bias_correction1) * exp_avg / denominator
