@@ -22,10 +22,11 @@ CATEGORIES = [  # (category, test on "file:function"), first match wins
     ("conv Functions' own time (GEMMs)", lambda k: k.startswith("functional/conv.py:forward")),
     ("im2col kernel", lambda k: k.endswith(":_im2col_kernel")),
     ("col2im kernel", lambda k: k.endswith(":_col2im_kernel")),
-    ("contiguous copies (numpy.ascontiguousarray)", lambda k: "ascontiguousarray" in k),
+    ("contiguous copies and transposes", lambda k: "ascontiguousarray" in k
+     or k.endswith(":_swap_leading_axes_kernel")),
     ("batch norm kernels", lambda k: "_batch_norm_" in k),
     ("activation kernels", lambda k: "_leaky_relu" in k or "sigmoid" in k),
-    ("Adam", lambda k: k.startswith("optim/")),
+    ("Adam", lambda k: k.startswith("optim/") or k.endswith(":_adam_kernel")),
     ("other ops' forward (NumPy)", lambda k: k.startswith("functional/")),
     ("autograd graph and Python", lambda k: True),
 ]

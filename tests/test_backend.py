@@ -109,3 +109,29 @@ def test_the_gpu_backend_is_given_its_array_module():
     device = backend.CupyBackend(xp=np)
     assert device.xp is np and device.array_type is np.ndarray and device == "cupy"
     assert device.randn((2, 3), np.float32).shape == (2, 3)
+
+
+KEPT_IN_HEAP = """
+import ctypes, sys
+import numpy as np
+import minigan
+class Info(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks",
+                "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+mallinfo2 = ctypes.CDLL(None).mallinfo2
+mallinfo2.restype = Info
+block = np.ones(8 << 20, dtype=np.uint8)  # 8 MiB: above glibc's first mmap threshold
+mapped = mallinfo2().hblkhd >= 8 << 20
+del block
+print(mapped, mallinfo2().fordblks >= 8 << 20)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc only")
+@pytest.mark.parametrize("environment, expected", [
+    ({}, "False True"),  # from the heap, and kept there once freed
+    ({"MALLOC_MMAP_THRESHOLD_": str(1 << 20)}, "True False")])  # the user's setting stands
+def test_freed_arrays_stay_in_the_heap_unless_the_user_tuned_malloc(environment, expected):
+    result = subprocess.run([sys.executable, "-c", KEPT_IN_HEAP], capture_output=True,
+                            text=True, env={**os.environ, **environment}, check=True)
+    assert result.stdout.split() == expected.split()

@@ -4,7 +4,9 @@ Numba starts at the first kernel call, not at import, so `import minigan` stays 
 threading layer is chosen here, through the environment, before Numba loads.
 """
 
+import ctypes
 import os
+import sys
 
 import numpy as np
 
@@ -27,6 +29,32 @@ def _choose_numba_threading_layer():
 
 
 _choose_numba_threading_layer()
+
+# glibc's mallopt parameters (malloc.h) and minigan's values for them
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_MMAP_THRESHOLD, _TRIM_THRESHOLD = 32 << 20, 512 << 20
+
+
+def _keep_freed_arrays_in_the_heap():
+    """A training step frees and allocates the same arrays, some of megabytes, every step.
+    glibc gives arrays above its mmap threshold fresh pages from the kernel and returns freed
+    heap memory above its trim threshold, so each step page-faults its arrays in again. Raise
+    both (arrays up to 32 MiB from the heap, keep up to 512 MiB of freed heap): DESIGN.md,
+    "Freed arrays stay in the heap". MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_ or
+    GLIBC_TUNABLES in the environment leave glibc as the user set it; no effect off glibc."""
+    if not sys.platform.startswith("linux") or any(
+            name in os.environ for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
+                                            "GLIBC_TUNABLES")):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        return
+    mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
+    mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
+
+
+_keep_freed_arrays_in_the_heap()
 
 
 class NumpyBackend(Backend):
