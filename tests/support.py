@@ -45,3 +45,14 @@ def host(x):
     if isinstance(x, mg.Tensor):
         return x.numpy()
     return x.detach().cpu().numpy()
+
+
+def one_line_error(capsys, *names):
+    """The one stderr line of a failed command, checked to name each of `names`."""
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+    for name in names:
+        assert name in lines[0], (name, lines[0])
+    return lines[0]

@@ -11,6 +11,7 @@ import types
 import cv2
 import numpy as np
 import pytest
+from support import one_line_error
 
 from minigan import backend, sample, train
 from minigan.evaluate import report, train_classifier
@@ -19,17 +20,6 @@ from minigan.io import checkpoint as checkpoints
 
 ROOT = pathlib.Path(__file__).parent.parent
 TINY = ["--width", "4", "--latent-dim", "8", "--batch-size", "8", "--no-progress"]
-
-
-def one_line_error(capsys, *names):
-    """The one stderr line of a failed command, checked to name each of `names`."""
-    err = capsys.readouterr().err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    assert "Traceback" not in err
-    for name in names:
-        assert name in lines[0], (name, lines[0])
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

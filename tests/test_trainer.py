@@ -208,7 +208,8 @@ def test_cli_trains_samples_and_resumes(tmp_path, capsys):
     arguments = ["--steps", "2", "--batch-size", "8", "--width", "4", "--latent-dim", "8",
                  "--out", out, "--no-progress", "--sample-every", "1"]
     assert train.main(arguments) == 0
-    assert "training dcgan (non_saturating loss) on mnist5k (1, 28, 28)" in capsys.readouterr().out
+    assert ("training dcgan (sngan recipe, hinge loss) on mnist5k (1, 28, 28)"
+            in capsys.readouterr().out)
     assert train.main(["--resume", out, "--steps", "3", "--no-progress"]) == 0
     assert checkpoints.latest_checkpoint(out).endswith("step_0000003")
     grid = str(tmp_path / "grid.png")

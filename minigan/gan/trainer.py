@@ -23,7 +23,7 @@ from ..io.plots import plot_points, plot_training_curves
 from ..optim import EMA, Adam
 from ..tensor import no_grad
 from .checkpoints import Checkpoints, rank_seed
-from .config import TrainConfig
+from .config import RECIPE_STEPS, TrainConfig
 from .health import HealthMonitor, TrainingDiverged, TrainingFailed, advice, spread
 from .models import model_spec
 from .run_folder import RunFolder
@@ -138,7 +138,10 @@ class Trainer(Checkpoints):
         config = self.config
         if config.epochs is not None:
             return max(1, math.ceil(config.epochs * len(self.loader) / config.n_critic))
-        return config.steps if config.steps is not None else self.spec.default_steps
+        if config.steps is not None:
+            return config.steps
+        by_side = RECIPE_STEPS.get(config.recipe, {})
+        return by_side.get(self.dataset.sample_shape[-1], self.spec.default_steps)
 
     def _make_fixed_inputs(self):
         """Noise (and labels) for the sample grids: drawn once from their own generator, so
