@@ -46,23 +46,27 @@ class Conv2d(Function):
         x, w = self.inputs[:2]
         need = self.needs_input_grad
         col, self.col = self.col, None  # handed to the weight gradient; a second backward redoes it
-        gx = ConvTranspose2d(*self.geometry, x.shape[2:])(gy, w) if need[0] else None
-        gw = Conv2dWeightGrad(w.shape[2:], *self.geometry, col=col)(x, gy) if need[1] else None
+        rows = fast.rows(self.backend, gy.array) if need[0] and need[1] else None  # both read it
+        gx = ConvTranspose2d(*self.geometry, x.shape[2:], rows)(gy, w) if need[0] else None
+        gw = (Conv2dWeightGrad(w.shape[2:], *self.geometry, col=col, rows=rows)(x, gy)
+              if need[1] else None)
         if not self.has_bias:
             return gx, gw
         return gx, gw, (gy.sum(axis=(0, 2, 3)) if need[2] else None)
 
 
 class ConvTranspose2d(Function):
-    """y = col2im(W^T @ x) + b, of spatial size `output_size`: the adjoint of conv2d."""
+    """y = col2im(W^T @ x) + b, of spatial size `output_size`: the adjoint of conv2d.
+    `rows`: x as (C_in, N*H*W), when the caller has already made them."""
 
-    def __init__(self, stride, padding, dilation, output_size):
+    def __init__(self, stride, padding, dilation, output_size, rows=None):
         self.geometry, self.output_size = (stride, padding, dilation), tuple(output_size)
+        self.rows = rows
 
     def forward(self, x, w, b=None):
         N, C_in, H, W = x.shape
         _, C_out, kh, kw = w.shape
-        x_rows = self.backend.swap_leading_axes(x).reshape(C_in, N * H * W)
+        x_rows, self.rows = fast.rows(self.backend, x, self.rows), None  # used once
         col = w.reshape(C_in, C_out * kh * kw).T @ x_rows  # (C_out*kh*kw, N*H*W)
         y = self.backend.col2im(col.reshape(C_out, kh, kw, N, H, W),
                                 (N, C_out) + self.output_size, *self.geometry)
@@ -84,18 +88,22 @@ class ConvTranspose2d(Function):
 
 
 class Conv2dWeightGrad(Function):
-    """dw = gy @ im2col(x)^T: the weight gradient of conv2d(x, w) given gy = dL/dy."""
+    """dw = gy @ im2col(x)^T: the weight gradient of conv2d(x, w) given gy = dL/dy.
+    `col`, `rows`: im2col(x) and gy's rows, when the caller has already made them."""
 
-    def __init__(self, kernel_size, stride, padding, dilation, col=None):
-        self.kernel_size, self.geometry, self.col = kernel_size, (stride, padding, dilation), col
+    def __init__(self, kernel_size, stride, padding, dilation, col=None, rows=None):
+        self.kernel_size, self.geometry = kernel_size, (stride, padding, dilation)
+        self.col, self.rows = col, rows
 
     def forward(self, x, gy):
-        col, self.col = self.col, None  # a handed-over buffer is used once, then freed
+        (col, self.col), (gy_rows, self.rows) = (self.col, None), (self.rows, None)  # used once
         col = _crop(fast.columns(self.backend, x, self.kernel_size, self.geometry, col),
                     gy.shape[2:])
-        O, rows = gy.shape[1], col.shape[0] * col.shape[1] * col.shape[2]
-        gy_rows = self.backend.swap_leading_axes(gy).reshape(O, -1)
-        return (gy_rows @ col.reshape(rows, -1).T).reshape((O, x.shape[1]) + self.kernel_size)
+        gy_rows = fast.rows(self.backend, gy, gy_rows)  # (O, N*OH*OW)
+        taps = col.shape[0] * col.shape[1] * col.shape[2]
+        # dw^T = col @ gy_rows^T: the product in this order is the faster one (DESIGN.md)
+        gw_t = col.reshape(taps, -1) @ gy_rows.T  # (C*kh*kw, O)
+        return gw_t.T.reshape((gy.shape[1], x.shape[1]) + self.kernel_size)
 
     def backward(self, ggw):
         # linear in x and in gy: d/dx = conv_transpose2d(gy, ggw), d/dgy = conv2d(x, ggw)

@@ -7,6 +7,7 @@ every order still follow. The timings that justify them are in DESIGN.md.
 2. A transposed convolution of a 1x1 input is a matrix product: col2im would only copy y.
 3. A column buffer is computed once and handed on: the weight gradient needs the very
    im2col(x) the forward made, and a transposed convolution's two gradients share im2col(gy).
+4. So are a convolution's gradient rows: both gradients of conv2d read gy as (O, N*OH*OW).
 """
 
 
@@ -40,3 +41,11 @@ def columns(device, x, kernel_size, geometry, handed_over=None):
     if handed_over is not None:
         return handed_over
     return device.im2col(x, *kernel_size, *geometry)
+
+
+def rows(device, x, handed_over=None):
+    """Shortcut 4: x (N, C, H, W) as rows (C, N*H*W), or the rows a caller has already
+    made of this same x."""
+    if handed_over is not None:
+        return handed_over
+    return device.swap_leading_axes(x).reshape(x.shape[1], -1)
