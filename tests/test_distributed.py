@@ -246,8 +246,8 @@ def test_an_error_on_one_rank_ends_both_with_one_message():
 
 
 # -- python -m minigan.train --distributed ----------------------------------------------------
-TINY_RUN = ["--data", "mnist5k", "--batch-size", "8", "--width", "4", "--latent-dim", "8",
-            "--sample-every", "2", "--checkpoint-every", "2", "--no-progress"]
+TINY_RUN = ["--recipe", "dcgan", "--data", "mnist5k", "--batch-size", "8", "--width", "4",
+            "--latent-dim", "8", "--sample-every", "2", "--checkpoint-every", "2", "--no-progress"]
 
 
 def train_on_two_ranks(*arguments):

@@ -88,3 +88,17 @@ def test_a_config_saved_before_recipes_existed_resumes_as_it_was_trained(tmp_pat
         json.dump(saved, file)
     trainer = Trainer.resume(out, steps=2)
     assert trainer.config.loss == "non_saturating" and trainer.config.width == 4
+
+
+def test_a_finished_run_resumed_for_more_steps_stretches_its_decay(tmp_path):
+    """linear-decay ends at 0: a resumed run for more steps decays over its new length."""
+    out = str(tmp_path / "run")
+    assert train.main(["--steps", "10", "--width", "4", *SMALL, "--out", out]) == 0
+    assert train.main(["--resume", out, "--steps", "20", "--no-progress"]) == 0
+    with open(tmp_path / "run" / "log.jsonl") as file:
+        rates = [json.loads(line)["lr_g"] for line in file]
+    # the log gives the rate after each step's schedule update: over 10 steps the last 3 decay,
+    # and resumed for 20 the decay starts again, at step 14
+    first = [2e-4] * 7 + [2e-4 * 2 / 3, 2e-4 / 3, 0.0]
+    stretched = [2e-4] * 4 + [2e-4 * (1 - k / 6) for k in range(1, 7)]
+    assert rates == pytest.approx(first + stretched, abs=1e-12)

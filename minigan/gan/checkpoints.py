@@ -10,7 +10,7 @@ from ..io.checkpoint import NonFiniteState
 from .config import TrainConfig, resume_values
 from .health import TrainingDiverged, spread_score
 from .run_folder import DamagedCheckpoint, RunFolder
-from .schedules import rebase_rate
+from .schedules import continue_at, rebase_rate
 
 
 def rank_seed(seed, rank):
@@ -90,7 +90,7 @@ class Checkpoints:
         state = self.folder.read_checkpoint(self._modules(), self._optimizers(), folder)
         try:
             for name, scheduler in self._schedulers().items():
-                scheduler.load_state_dict(state["schedulers"][name])
+                continue_at(scheduler, state["schedulers"][name])
             self.loader.load_state_dict(state["loader"])
             same_backend = state["config"]["backend"] == self.config.backend
         except (KeyError, TypeError, ValueError) as error:

@@ -35,6 +35,14 @@ def by_name(name, optimizer, steps):
     raise ValueError(f"unknown --lr-schedule {name!r}: choose one of {LR_SCHEDULES}")
 
 
+def continue_at(schedule, saved):
+    """Put `schedule`, built for this run's length, at the position of a saved schedule
+    (its state_dict): a run resumed for more steps stretches its schedule to the new length,
+    where the saved one would have decayed to 0 at the old end. Same length, same rates."""
+    schedule.last_epoch = saved["last_epoch"] - 1
+    schedule.step()
+
+
 def rebase_rate(optimizer, schedule, rate, betas):
     """Give a restored optimizer (and its schedule) the base learning rate `rate` and `betas`:
     the schedule's position is kept, its rates scaled."""
