@@ -39,6 +39,10 @@ def continue_at(schedule, saved):
     """Put `schedule`, built for this run's length, at the position of a saved schedule
     (its state_dict): a run resumed for more steps stretches its schedule to the new length,
     where the saved one would have decayed to 0 at the old end. Same length, same rates."""
+    parts = [(schedule, saved), *zip(getattr(schedule, "schedulers", []),
+                                     saved.get("schedulers", []))]
+    for part, state in parts:  # the saved base rates: rebase_rate changes them after
+        part.base_lrs = list(state["base_lrs"])
     schedule.last_epoch = saved["last_epoch"] - 1
     schedule.step()
 
