@@ -56,13 +56,13 @@ def parser():
         formatter_class=argparse.RawDescriptionHelpFormatter)
     what = p.add_argument_group("what to train")
     what.add_argument("--recipe", choices=tuple(RECIPES), default=None,
-                      help="the settings you leave out: sngan (width 32, hinge loss with a "
-                           "spectrally normalised D, --lr-d 4e-4 --lr-g 2e-4, --betas 0 0.9, "
-                           "--lr-schedule linear-decay, "
+                      help="the settings you leave out: sngan (width 32, batch 32, hinge loss "
+                           "with a spectrally normalised D, --lr-d 4e-4 --lr-g 2e-4, --betas 0 "
+                           "0.9, --lr-schedule linear-decay, "
                            f"{RECIPE_STEPS['sngan'][28]} steps at 28 pixels) trains the cleaner "
                            "digits in 10 CPU minutes; dcgan is Radford et al.'s plain DCGAN "
                            f"(width {RECIPES['dcgan']['width']}, non_saturating loss, batch norm "
-                           "in D, 2e-4, --betas 0.5 0.999, constant rates, "
+                           "in D, batch 64, 2e-4, --betas 0.5 0.999, constant rates, "
                            f"{DEFAULT_STEPS} steps) (default: sngan for the DCGAN models, dcgan "
                            "for the others)")
     what.add_argument("--model", choices=MODELS, default=None,
@@ -102,7 +102,7 @@ def parser():
     how.add_argument("--steps", type=int, help="generator updates (default: the --recipe's)")
     how.add_argument("--epochs", type=float, help="passes over the data instead of --steps")
     how.add_argument("--batch-size", type=int, default=None,
-                     help=f"(default: {_DEFAULT.batch_size})")
+                     help="(default: the --recipe's)")
     how.add_argument("--lr-g", type=float, default=None,
                      help="the generator's Adam learning rate (default: the --recipe's)")
     how.add_argument("--lr-d", type=float, default=None,

@@ -10,7 +10,7 @@ from minigan import train
 from minigan.gan import TrainConfig, Trainer
 from minigan.gan.config import RECIPES
 
-SMALL = ["--batch-size", "8", "--latent-dim", "8", "--no-progress"]
+SMALL = ["--latent-dim", "8", "--no-progress"]
 
 
 def new_run(tmp_path, *flags):
@@ -20,25 +20,27 @@ def new_run(tmp_path, *flags):
     return train.start(arguments)
 
 
-def settings(config, names=("width", "loss", "lr_g", "lr_d", "betas", "lr_schedule")):
+def settings(config, names=("width", "batch_size", "loss", "lr_g", "lr_d", "betas",
+                             "lr_schedule")):
     return {name: getattr(config, name) for name in names}
 
 
 def test_the_command_line_trains_the_sngan_recipe_by_default(tmp_path):
     trainer = new_run(tmp_path)
     assert trainer.config.recipe == "sngan"
-    assert settings(trainer.config) == dict(width=32, loss="hinge", lr_g=2e-4, lr_d=4e-4,
-                                            betas=(0.0, 0.9), lr_schedule="linear-decay")
+    assert settings(trainer.config) == dict(width=32, batch_size=32, loss="hinge", lr_g=2e-4,
+                                            lr_d=4e-4, betas=(0.0, 0.9),
+                                            lr_schedule="linear-decay")
     assert trainer.spec.discriminator_norm == "spectral"
-    assert trainer.total_steps == 10000
+    assert trainer.total_steps == 16000
     assert trainer.opt_d.param_groups[0]["lr"] == 4e-4
     assert trainer.opt_g.param_groups[0]["betas"] == (0.0, 0.9)
 
 
 def test_recipe_dcgan_is_the_plain_dcgan(tmp_path):
     trainer = new_run(tmp_path, "--recipe", "dcgan")
-    assert settings(trainer.config) == dict(width=64, loss="non_saturating", lr_g=2e-4,
-                                            lr_d=2e-4, betas=(0.5, 0.999),
+    assert settings(trainer.config) == dict(width=64, batch_size=64, loss="non_saturating",
+                                            lr_g=2e-4, lr_d=2e-4, betas=(0.5, 0.999),
                                             lr_schedule="constant")
     assert trainer.spec.discriminator_norm == "batch"
     assert trainer.total_steps == 1500
@@ -47,8 +49,9 @@ def test_recipe_dcgan_is_the_plain_dcgan(tmp_path):
 def test_the_flags_a_user_gives_win_over_the_recipe(tmp_path):
     trainer = new_run(tmp_path, "--width", "16", "--betas", "0.5", "0.99", "--lr-schedule",
                       "constant", "--steps", "7")
-    assert settings(trainer.config) == dict(width=16, loss="hinge", lr_g=2e-4, lr_d=4e-4,
-                                            betas=(0.5, 0.99), lr_schedule="constant")
+    assert settings(trainer.config) == dict(width=16, batch_size=32, loss="hinge", lr_g=2e-4,
+                                            lr_d=4e-4, betas=(0.5, 0.99),
+                                            lr_schedule="constant")
     assert trainer.total_steps == 7
     assert trainer.config.to_dict()["recipe"] == "sngan"  # what config.json records
 
@@ -71,7 +74,8 @@ def test_the_library_config_is_the_plain_dcgan_unless_it_names_a_recipe():
 
 def test_a_resumed_run_keeps_its_recipe(tmp_path, capsys):
     out = str(tmp_path / "run")
-    assert train.main(["--steps", "1", "--width", "4", *SMALL, "--out", out]) == 0
+    assert train.main(["--steps", "1", "--width", "4", "--batch-size", "8", *SMALL, "--out",
+                       out]) == 0
     trainer = Trainer.resume(out)
     assert trainer.config.recipe == "sngan" and trainer.config.lr_d == 4e-4
     assert train.main(["--resume", out, "--recipe", "dcgan", "--no-progress"]) == 2
@@ -93,7 +97,8 @@ def test_a_config_saved_before_recipes_existed_resumes_as_it_was_trained(tmp_pat
 def test_a_finished_run_resumed_for_more_steps_stretches_its_decay(tmp_path):
     """linear-decay ends at 0: a resumed run for more steps decays over its new length."""
     out = str(tmp_path / "run")
-    assert train.main(["--steps", "10", "--width", "4", *SMALL, "--out", out]) == 0
+    assert train.main(["--steps", "10", "--width", "4", "--batch-size", "8", *SMALL, "--out",
+                       out]) == 0
     assert train.main(["--resume", out, "--steps", "20", "--no-progress"]) == 0
     with open(tmp_path / "run" / "log.jsonl") as file:
         rates = [json.loads(line)["lr_g"] for line in file]
