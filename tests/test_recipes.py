@@ -32,7 +32,7 @@ def test_the_command_line_trains_the_sngan_recipe_by_default(tmp_path):
                                             lr_d=4e-4, betas=(0.0, 0.9),
                                             lr_schedule="linear-decay")
     assert trainer.spec.discriminator_norm == "spectral"
-    assert trainer.total_steps == 16000
+    assert trainer.total_steps == 13000
     assert trainer.opt_d.param_groups[0]["lr"] == 4e-4
     assert trainer.opt_g.param_groups[0]["betas"] == (0.0, 0.9)
 

@@ -31,7 +31,7 @@ RECIPES = {
 RECIPE_MODELS = {"dcgan": None, "sngan": ("dcgan", "cdcgan")}  # None: every model
 # generator updates of a run given neither steps nor epochs, by recipe and image side: sngan
 # fills about 8 minutes of this project's 2-core CPU at 28 and 32 pixels, an hour at 64
-RECIPE_STEPS = {"sngan": {28: 16000, 32: 16000, 64: 20000}}
+RECIPE_STEPS = {"sngan": {28: 13000, 32: 13000, 64: 16000}}
 
 
 def recipe_for(model):
