@@ -11,7 +11,8 @@ import os
 import sys
 
 from . import backend, distributed
-from .gan.config import ON_FAILURE, RECIPE_STEPS, RECIPES, TrainConfig, flag, recipe_for
+from .gan.config import (ON_FAILURE, RECIPE_STEPS, RECIPES, TrainConfig, flag, recipe_flags,
+                          recipe_for)
 from .gan.losses import LOSSES
 from .gan.models import DEFAULT_STEPS, MODELS
 from .gan.run_folder import RunFolder
@@ -57,15 +58,12 @@ def parser():
         formatter_class=argparse.RawDescriptionHelpFormatter)
     what = p.add_argument_group("what to train")
     what.add_argument("--recipe", choices=tuple(RECIPES), default=None,
-                      help="the settings you leave out: sngan (width 32, batch 32, hinge loss "
-                           "with a spectrally normalised D, --lr-d 4e-4 --lr-g 2e-4, --betas 0 "
-                           "0.9, --lr-schedule linear-decay, "
-                           f"{RECIPE_STEPS['sngan'][28]} steps at 28 pixels) trains the cleaner "
-                           "digits in 10 CPU minutes; dcgan is Radford et al.'s plain DCGAN "
-                           f"(width {RECIPES['dcgan']['width']}, non_saturating loss, batch norm "
-                           "in D, batch 64, 2e-4, --betas 0.5 0.999, constant rates, "
-                           f"{DEFAULT_STEPS} steps) (default: sngan for the DCGAN models, dcgan "
-                           "for the others)")
+                      help=f"the settings you leave out: sngan ({recipe_flags('sngan')}, "
+                           f"{RECIPE_STEPS['sngan'][28]} steps at 28 pixels; the hinge loss "
+                           "gives D spectral norm) trains the cleaner digits in 10 CPU minutes; "
+                           f"dcgan is Radford et al.'s plain DCGAN ({recipe_flags('dcgan')}, "
+                           f"batch norm in D, {DEFAULT_STEPS} steps) (default: sngan for the "
+                           "DCGAN models, dcgan for the others)")
     what.add_argument("--model", choices=MODELS, default=None,
                       help="dcgan: convolutional (Radford et al. 2016); cdcgan: DCGAN conditioned "
                            "on the digit's class; mlp: fully connected (Goodfellow et al. 2014); "

@@ -15,8 +15,8 @@ ON_FAILURE = ("stop", "warn")
 RESUMABLE = ("steps", "epochs", "lr_g", "lr_d", "betas", "backend", "sample_every",
              "checkpoint_every", "evaluate_every", "out", "on_failure", "sync_batchnorm")
 FIXED_ON_RESUME = ("recipe", "model", "loss", "data", "image_size", "channels", "batch_size",
-                   "n_critic", "gp_weight", "r1_weight", "lr_schedule", "ema", "latent_dim", "width", "norm",
-                   "output", "seed", "num_samples")
+                   "n_critic", "gp_weight", "r1_weight", "lr_schedule", "ema", "latent_dim",
+                   "width", "norm", "output", "seed", "num_samples")
 # A recipe gives a run the settings it does not set itself (None). "dcgan" is Radford et al.'s
 # plain DCGAN; "sngan", the command line's default for the DCGAN models, is measured in the
 # README ("The default run"): half the widths (about twice the steps in the same time), a
@@ -42,6 +42,15 @@ def recipe_for(model):
 def flag(name):
     """The command-line flag of a configuration field: "lr_g" -> "--lr-g"."""
     return "--" + name.replace("_", "-")
+
+
+def recipe_flags(recipe):
+    """A recipe's settings as the flags that give them: "--width 32 --batch-size 32 ..."."""
+    def shown(value):
+        values = value if isinstance(value, tuple) else (value,)
+        return " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+
+    return " ".join(f"{flag(name)} {shown(value)}" for name, value in RECIPES[recipe].items())
 
 
 @dataclasses.dataclass

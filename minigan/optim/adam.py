@@ -50,7 +50,8 @@ class Adam(Optimizer):
         exp_avg, exp_avg_sq = state["exp_avg"].array, state["exp_avg_sq"].array
         bias_correction1, bias_correction2 = 1 - beta1 ** step, 1 - beta2 ** step
         fused_update = fused.kernel(param.backend, "adam_update")
-        if fused_update and not group["amsgrad"] and param.array.flags.c_contiguous:
+        if fused_update and not group["amsgrad"] and all(  # it updates flat views in place
+                a.flags.c_contiguous for a in (param.array, exp_avg, exp_avg_sq)):
             fused_update(param.array, grad, exp_avg, exp_avg_sq, beta1, beta2,
                          lr / bias_correction1, math.sqrt(bias_correction2), eps)
             return
