@@ -2,12 +2,17 @@
 
 import math
 
+from ..backend import of
 from ..creation import zeros
-from ..functional import stack
 from ..tensor import Tensor, no_grad
 from . import init
 from .layers import ConvTranspose2d
 from .module import Parameter
+
+
+def unit_vector(array, eps, xp):
+    """array / max(||array||, eps), on the device: no transfer to the host."""
+    return array / xp.maximum(xp.linalg.norm(array), eps)
 
 
 class SpectralNorm:
@@ -26,20 +31,15 @@ class SpectralNorm:
             weight = weight.permute(*order)
         return weight.reshape(weight.shape[0], -1)
 
-    def _normalize(self, vector):
-        norm = max(math.sqrt(float((vector * vector).sum().item())), self.eps)
-        return vector / norm
-
     def compute_weight(self, module, do_power_iteration):
         weight = getattr(module, self.name + "_orig")
         u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
         matrix = self.matrix(weight)
-        if do_power_iteration:
-            with no_grad():
-                fixed = matrix.detach()
-                for _ in range(self.n_power_iterations):
-                    v.array[...] = self._normalize(fixed.T @ u).array
-                    u.array[...] = self._normalize(fixed @ v).array
+        if do_power_iteration:  # on the arrays: the singular vectors are no part of the graph
+            fixed, xp = matrix.array, matrix.backend.xp
+            for _ in range(self.n_power_iterations):
+                v.array[...] = unit_vector(fixed.T @ u.array, self.eps, xp)
+                u.array[...] = unit_vector(fixed @ v.array, self.eps, xp)
         sigma = (u * (matrix @ v)).sum()  # u^T W v, differentiable in W only
         return weight / sigma
 
@@ -58,11 +58,11 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     if weight is None:
         raise ValueError(f"spectral_norm: {module!r} has no parameter {name!r}")
     norm = SpectralNorm(name, n_power_iterations, dim, eps)
-    with no_grad():
-        rows, columns = norm.matrix(weight).shape
-        u = norm._normalize(init.normal_(zeros(rows, dtype=weight.dtype, backend=weight.backend)))
-        v = norm._normalize(init.normal_(zeros(columns, dtype=weight.dtype,
-                                               backend=weight.backend)))
+    rows, columns = norm.matrix(weight).shape
+    xp = weight.backend.xp
+    u, v = (Tensor(unit_vector(init.normal_(zeros(size, dtype=weight.dtype,
+                                                  backend=weight.backend)).array, eps, xp))
+            for size in (rows, columns))
     del module._parameters[name]
     module.register_parameter(name + "_orig", Parameter(weight.array))
     module.register_buffer(name + "_u", u.detach())
@@ -75,14 +75,16 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 def total_norm(tensors, norm_type=2.0):
     """The norm of all `tensors` together, as if flattened into one vector (None entries are
     skipped), as a 0-d float64 Tensor where the tensors live: no transfer to the host."""
-    tensors = [t for t in tensors if t is not None]
-    with no_grad():
-        if norm_type == math.inf:
-            return stack([t.abs().max().astype("float64") for t in tensors]).max()
-        # per-tensor sums of |t|^p, joined in float64 as a Python sum of floats would be
-        sums = [((t * t) if norm_type == 2 else t.abs() ** norm_type).sum().astype("float64")
-                for t in tensors]
-        return stack(sums).sum() ** (1.0 / norm_type)
+    arrays = [t.array for t in tensors if t is not None]  # a norm is no part of any graph
+    xp = of(arrays[0]).xp
+    if norm_type == math.inf:
+        return Tensor(xp.asarray(xp.stack([xp.abs(a).max() for a in arrays]).max(), xp.float64))
+    # per-array sums of |a|^p, joined in float64 as a Python sum of floats would be
+    if norm_type == 2:
+        sums = [xp.vdot(a.ravel(), a.ravel()).astype(xp.float64) for a in arrays]
+    else:
+        sums = [(xp.abs(a) ** norm_type).sum().astype(xp.float64) for a in arrays]
+    return Tensor(xp.asarray(xp.stack(sums).sum() ** (1.0 / norm_type)))
 
 
 def get_total_norm(tensors, norm_type=2.0):
