@@ -10,6 +10,7 @@ from minigan import nn
 from minigan import backend
 from minigan.data import DataLoader, mnist5k
 from minigan.gan import TrainConfig, gan_step, losses, model_spec, models
+from minigan.gan.step import _real_and_fake_logits
 from minigan.optim import Adam
 from minigan.tensor import Tensor
 
@@ -222,8 +223,9 @@ def _step_setup(model="dcgan", loss="non_saturating", gp_weight=0.0):
 
 
 @pytest.mark.parametrize("settings", [
-    dict(), dict(model="cdcgan", loss="wasserstein", gp_weight=10.0, r1_weight=1.0,
-                 n_critic=2)], ids=["dcgan", "cdcgan-gp-r1-ncritic2"])
+    dict(), dict(loss="hinge"), dict(model="cdcgan", loss="wasserstein", gp_weight=10.0,
+                                     r1_weight=1.0, n_critic=2)],
+    ids=["dcgan", "dcgan-spectral-hinge", "cdcgan-gp-r1-ncritic2"])
 def test_gan_step_moves_its_numbers_to_the_host_once(settings, monkeypatch):
     model, loss = settings.pop("model", "dcgan"), settings.get("loss", "non_saturating")
     G, D, opt_g, opt_d, batches, conditional = _step_setup(model, loss,
@@ -243,3 +245,26 @@ def test_gan_step_moves_its_numbers_to_the_host_once(settings, monkeypatch):
     assert ("gradient_penalty" in logged) == ("r1_penalty" in logged) == ("gp_weight" in settings)
     for net, before in first.items():  # both networks learn
         assert any(not np.array_equal(a, p.numpy()) for a, p in zip(before, net.parameters()))
+
+
+@pytest.mark.parametrize("model, loss, d_calls", [
+    ("dcgan", "non_saturating", 3), ("dcgan", "hinge", 2), ("cdcgan", "hinge", 2)])
+def test_gan_step_scores_real_and_fake_in_one_call_when_d_keeps_no_batch_statistics(
+        model, loss, d_calls, monkeypatch):
+    """DCGAN's batch-norm D scores the real and the fake batch one call each (each normalised
+    by its own statistics); a D without batch norm (here spectral) scores both in one call,
+    with the logits of separate calls."""
+    G, D, opt_g, opt_d, batches, conditional = _step_setup(model, loss)
+    calls, forward = [], type(D).forward
+    monkeypatch.setattr(type(D), "forward", lambda self, *a: calls.append(1) or forward(self, *a))
+    gan_step(G, D, opt_g, opt_d, batches, loss=loss, latent_dim=8, conditional=conditional)
+    assert len(calls) == d_calls  # the D update's calls, then the G update's one
+    if d_calls == 2:
+        D.eval()  # no power iteration between the calls compared
+        real, labels = next(batches)
+        labels = labels if conditional else None
+        fake = G(mg.randn(8, 8), labels) if conditional else G(mg.randn(8, 8))
+        together = _real_and_fake_logits(D, real, fake, labels)
+        apart = [D(x, labels) if conditional else D(x) for x in (real, fake)]
+        for one, other in zip(together, apart):
+            np.testing.assert_allclose(one.numpy(), other.numpy(), rtol=1e-5, atol=1e-6)

@@ -5,7 +5,8 @@ The numbers it logs are computed where the networks live and gathered into one a
 crosses to the host once per step: on a GPU every transfer waits for the queued work.
 """
 
-from ..functional import stack
+from ..functional import concatenate, stack
+from ..nn.layers import _BatchNorm
 from ..nn.utils import total_norm
 from ..creation import randn
 from ..tensor import no_grad
@@ -30,8 +31,7 @@ def gan_step(generator, discriminator, opt_g, opt_d, batches, *, loss="non_satur
         else:
             with no_grad():
                 fake_input = _call(G, z, labels)
-        real_logits = _call(D, real, labels)  # (N,)
-        fake_logits = _call(D, fake_input, labels)  # (N,)
+        real_logits, fake_logits = _real_and_fake_logits(D, real, fake_input, labels)  # (N,)
         d_loss = losses.d_loss(loss, real_logits, fake_logits)
         critic = lambda x: _call(D, x, labels)  # noqa: E731  (D at these labels)
         penalties = {}
@@ -63,6 +63,17 @@ def gan_step(generator, discriminator, opt_g, opt_d, batches, *, loss="non_satur
 
 def _call(network, x, labels):
     return network(x) if labels is None else network(x, labels)
+
+
+def _real_and_fake_logits(D, real, fake, labels):
+    """D's logits of the real and of the fake images: one call on both together when D keeps
+    no batch statistics (the same logits, half the calls), else one call each, as DCGAN's
+    batch norm needs (each batch normalised by its own statistics)."""
+    if any(isinstance(module, _BatchNorm) for module in D.modules()):
+        return _call(D, real, labels), _call(D, fake, labels)
+    both = concatenate([real, fake])  # (2N, C, H, W)
+    logits = _call(D, both, None if labels is None else concatenate([labels, labels]))  # (2N,)
+    return logits[:real.shape[0]], logits[real.shape[0]:]
 
 
 def _score(loss, logits):
