@@ -267,7 +267,7 @@ def get_array_module(*args):
 _CREATION = ["array"]
 _FUNCTIONS = ("abs add arange arccos ascontiguousarray broadcast_to clip concatenate empty exp "
               "expm1 floor full linspace log log1p maximum mean minimum ones ones_like pad sign "
-              "sin sqrt stack tanh where zeros zeros_like").split()
+              "sin sqrt stack tanh vdot where zeros zeros_like").split()
 for _name in _CREATION:
     globals()[_name] = _function(_name, accept_host=True)
 for _name in _FUNCTIONS:
