@@ -24,8 +24,9 @@ def _weights(trainer):
 def test_a_training_step_copies_to_the_host_once(tmp_path, simulated_gpu):
     """The logged numbers are gathered on the device and copied together: a second copy in
     the middle of a step (a float() of a loss, a norm) would stall a real GPU."""
-    for extra in (dict(), dict(loss="wasserstein", gp_weight=10.0, n_critic=2)):
-        trainer = Trainer(tiny(tmp_path / str(len(extra)), steps=3, **extra))
+    for number, extra in enumerate((dict(), dict(loss="wasserstein", gp_weight=10.0, n_critic=2),
+                                    dict(recipe="sngan"))):  # spectral norm in D
+        trainer = Trainer(tiny(tmp_path / str(number), steps=3, **extra))
         trainer.train_step()  # the first step also builds the fixed noise, the batches, ...
         simulated_gpu.reset()
         metrics = trainer.train_step()
