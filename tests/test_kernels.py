@@ -22,7 +22,8 @@ TESTS = pathlib.Path(__file__).parent
 def threads(request, monkeypatch):
     """Every CPU kernel test runs both ways: small work runs on one thread, large on all."""
     limit = float("inf") if request.param == "one thread" else 0
-    monkeypatch.setattr(cpu_kernels, "PARALLEL_MIN_ELEMENTS", limit)
+    for name in ("PARALLEL_MIN_ELEMENTS", "PARALLEL_MIN_STREAMING"):
+        monkeypatch.setattr(cpu_kernels, name, limit)
 
 
 @given(geometry=geometries())

@@ -19,11 +19,15 @@ from .geometry import check_columns, conv_output_size
 # Below this much work a kernel runs on the calling thread alone: waking Numba's workers after
 # an OpenBLAS call costs more than they save (DESIGN.md).
 PARALLEL_MIN_ELEMENTS = int(os.environ.get("MINIGAN_PARALLEL_MIN_ELEMENTS", 1 << 16))
+# A kernel that only moves each element once (a copy, LeakyReLU and its gradient) gains from a
+# second thread later: below this many elements one thread is faster (DESIGN.md).
+PARALLEL_MIN_STREAMING = int(os.environ.get("MINIGAN_PARALLEL_MIN_STREAMING", 1 << 19))
 
 
-def _launch(kernel, work, *arguments):
-    """Run a parallel kernel, on one thread when `work` (elements touched) is small."""
-    if work >= PARALLEL_MIN_ELEMENTS:
+def _launch(kernel, work, *arguments, least=None):
+    """Run a parallel kernel, on one thread when `work` (elements touched) is below `least`
+    (default PARALLEL_MIN_ELEMENTS)."""
+    if work >= (PARALLEL_MIN_ELEMENTS if least is None else least):
         kernel(*arguments)
         return
     threads = numba.get_num_threads()
@@ -156,7 +160,7 @@ def swap_leading_axes(a):
     A, B, rest = a.shape[0], a.shape[1], a.shape[2:]
     x = np.ascontiguousarray(a).reshape(A, B, int(np.prod(rest)))
     y = np.empty((B, A, x.shape[2]), dtype=a.dtype)
-    _launch(_swap_leading_axes_kernel, x.size, x, y)
+    _launch(_swap_leading_axes_kernel, x.size, x, y, least=PARALLEL_MIN_STREAMING)
     return y.reshape((B, A) + rest)
 
 
@@ -184,14 +188,16 @@ def _flat(array):
 def leaky_relu(x, slope):
     """LeakyReLU.formula in one pass."""
     y = np.empty(x.size, dtype=x.dtype)
-    _launch(_leaky_relu_kernel, x.size, _flat(x), y, x.dtype.type(slope))
+    _launch(_leaky_relu_kernel, x.size, _flat(x), y, x.dtype.type(slope),
+            least=PARALLEL_MIN_STREAMING)
     return y.reshape(x.shape)
 
 
 def leaky_relu_grad(x, gy, slope):
     """LeakyReLUGrad.formula in one pass."""
     gx = np.empty(gy.size, dtype=gy.dtype)
-    _launch(_leaky_relu_grad_kernel, x.size, _flat(x), _flat(gy), gx, gy.dtype.type(slope))
+    _launch(_leaky_relu_grad_kernel, x.size, _flat(x), _flat(gy), gx, gy.dtype.type(slope),
+            least=PARALLEL_MIN_STREAMING)
     return gx.reshape(gy.shape)
 
 
