@@ -28,12 +28,12 @@ def settings(config, names=("width", "batch_size", "loss", "lr_g", "lr_d", "beta
 def test_the_command_line_trains_the_sngan_recipe_by_default(tmp_path):
     trainer = new_run(tmp_path)
     assert trainer.config.recipe == "sngan"
-    assert settings(trainer.config) == dict(width=32, batch_size=32, loss="hinge", lr_g=2e-4,
-                                            lr_d=4e-4, betas=(0.0, 0.9),
+    assert settings(trainer.config) == dict(width=32, batch_size=32, loss="hinge", lr_g=8e-4,
+                                            lr_d=1.6e-3, betas=(0.0, 0.9),
                                             lr_schedule="linear-decay")
     assert trainer.spec.discriminator_norm == "spectral"
-    assert trainer.total_steps == 13000
-    assert trainer.opt_d.param_groups[0]["lr"] == 4e-4
+    assert trainer.total_steps == 17000
+    assert trainer.opt_d.param_groups[0]["lr"] == 1.6e-3
     assert trainer.opt_g.param_groups[0]["betas"] == (0.0, 0.9)
 
 
@@ -49,8 +49,8 @@ def test_recipe_dcgan_is_the_plain_dcgan(tmp_path):
 def test_the_flags_a_user_gives_win_over_the_recipe(tmp_path):
     trainer = new_run(tmp_path, "--width", "16", "--betas", "0.5", "0.99", "--lr-schedule",
                       "constant", "--steps", "7")
-    assert settings(trainer.config) == dict(width=16, batch_size=32, loss="hinge", lr_g=2e-4,
-                                            lr_d=4e-4, betas=(0.5, 0.99),
+    assert settings(trainer.config) == dict(width=16, batch_size=32, loss="hinge", lr_g=8e-4,
+                                            lr_d=1.6e-3, betas=(0.5, 0.99),
                                             lr_schedule="constant")
     assert trainer.total_steps == 7
     assert trainer.config.to_dict()["recipe"] == "sngan"  # what config.json records
@@ -77,7 +77,7 @@ def test_a_resumed_run_keeps_its_recipe(tmp_path, capsys):
     assert train.main(["--steps", "1", "--width", "4", "--batch-size", "8", *SMALL, "--out",
                        out]) == 0
     trainer = Trainer.resume(out)
-    assert trainer.config.recipe == "sngan" and trainer.config.lr_d == 4e-4
+    assert trainer.config.recipe == "sngan" and trainer.config.lr_d == 1.6e-3
     assert train.main(["--resume", out, "--recipe", "dcgan", "--no-progress"]) == 2
     one_line_error(capsys, "--recipe dcgan cannot be honoured on --resume")
 
@@ -104,6 +104,7 @@ def test_a_finished_run_resumed_for_more_steps_stretches_its_decay(tmp_path):
         rates = [json.loads(line)["lr_g"] for line in file]
     # the log gives the rate after each step's schedule update: over 10 steps the last 3 decay,
     # and resumed for 20 the decay starts again, at step 14
-    first = [2e-4] * 7 + [2e-4 * 2 / 3, 2e-4 / 3, 0.0]
-    stretched = [2e-4] * 4 + [2e-4 * (1 - k / 6) for k in range(1, 7)]
+    lr = RECIPES["sngan"]["lr_g"]
+    first = [lr] * 7 + [lr * 2 / 3, lr / 3, 0.0]
+    stretched = [lr] * 4 + [lr * (1 - k / 6) for k in range(1, 7)]
     assert rates == pytest.approx(first + stretched, abs=1e-12)
