@@ -35,7 +35,7 @@ neither D wins outright (D(G(z)) stuck at 0) nor collapses.
 
 EXAMPLES = """\
 examples:
-  python -m minigan.train                                  # MNIST-5k, about 8 CPU minutes
+  python -m minigan.train                                  # MNIST-5k, about 7 CPU minutes
   python -m minigan.train --recipe dcgan                   # the tutorials' plain DCGAN
   python -m minigan.train --data lfw-subset --model mlp --output sigmoid --steps 2000
   python -m minigan.train --loss wasserstein --gp-weight 10 --n-critic 5 --lr-g 1e-4 \\

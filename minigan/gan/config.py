@@ -30,7 +30,7 @@ RECIPES = {
 }
 RECIPE_MODELS = {"dcgan": None, "sngan": ("dcgan", "cdcgan")}  # None: every model
 # generator updates of a run given neither steps nor epochs, by recipe and image side: sngan
-# fills about 8 minutes of this project's 2-core CPU at 28 and 32 pixels, an hour at 64
+# fills about 7 minutes of this project's 2-core CPU at 28 and 32 pixels, an hour at 64
 RECIPE_STEPS = {"sngan": {28: 17000, 32: 9000, 64: 16000}}
 
 
