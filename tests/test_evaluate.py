@@ -178,6 +178,26 @@ def test_a_sample_file_scores_as_the_run_it_came_from(tiny_run, run_scores, tmp_
     assert "d_accuracy" not in from_file["rows"]["generated"]  # no discriminator without a run
 
 
+def test_repeats_report_the_mean_and_spread_of_single_draws(tiny_run, capsys):
+    singles = [report.run_evaluation(report.parser().parse_args(
+        ["--run", str(tiny_run), "--n", "100", "--seed", str(seed)]))["rows"]["generated"]
+        for seed in (3, 4, 5)]
+    assert report.main(["--run", str(tiny_run), "--n", "100", "--seed", "3", "--repeats", "3"]) == 0
+    printed = capsys.readouterr().out
+    result = report.run_evaluation(report.parser().parse_args(
+        ["--run", str(tiny_run), "--n", "100", "--seed", "3", "--repeats", "3"]))
+    row, draws = result["rows"]["generated"], [single["fd"] for single in singles]
+    assert row["fd_draws"] == draws
+    assert len({single["kid"] for single in singles}) == 3  # each draw with its own seed
+    assert row["fd"] == pytest.approx(np.mean(draws)) and row["fd_std"] == pytest.approx(np.std(draws))
+    for key in ("kid", "precision", "recall", "confident", "kl", "d_accuracy"):
+        assert row[key] == pytest.approx(np.mean([single[key] for single in singles])), key
+    assert row["classes"] == min(single["classes"] for single in singles)
+    assert sum(row["histogram"]) == pytest.approx(1, abs=1e-3)
+    assert "generated (3 x 100 vs 1000)" in printed
+    assert f"{report._number(row['fd'])} +- {report._number(row['fd_std'])}" in printed
+
+
 def test_unlabelled_images_are_measured_in_the_discriminator_features(tmp_path, capsys):
     run = tmp_path / "faces"
     assert train.main(TINY_RUN + ["--data", "lfw-subset", "--out", str(run)]) == 0
@@ -198,6 +218,10 @@ def test_clear_errors(tiny_run, tmp_path, capsys):
     np.savez(floats, images=np.zeros((10, 28, 28), np.float32))
     assert report.main(["--samples", str(floats)]) == 2
     assert "must be uint8" in capsys.readouterr().err
+    assert report.main(["--samples", str(floats), "--repeats", "2"]) == 2
+    assert "pass --run DIR, or drop --repeats" in capsys.readouterr().err
+    assert report.main(["--run", str(tiny_run), "--repeats", "0"]) == 2
+    assert "--repeats must be 1 or more" in capsys.readouterr().err
     large = tmp_path / "large.npz"
     np.savez(large, images=np.zeros((10, 32, 32), np.uint8))
     assert report.main(["--samples", str(large), "--features", "classifier"]) == 2

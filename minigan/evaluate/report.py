@@ -4,6 +4,7 @@
     python -m minigan.evaluate --samples samples.npz             # images from minigan.sample
     python -m minigan.evaluate --run runs/faces --json faces.json  # discriminator features
     python -m minigan.evaluate --run runs/b --discriminator runs/a    # b in a's D features
+    python -m minigan.evaluate --run runs/latest --repeats 5     # mean and spread of 5 draws
 
 Every metric compares a candidate set of images with real images, in the features of a network:
 the MNIST classifier for digits, a run's discriminator otherwise. Two reference rows frame the
@@ -189,6 +190,22 @@ def evaluate(images, real_images, network, labels=None, real_labels=None, discri
     return rows
 
 
+def pooled(rows):
+    """The generated rows of several draws of images as one row: each number's mean, the
+    fewest classes a draw covered, and the Frechet distance of every draw with its spread."""
+    row = dict(rows[0])
+    for key, value in rows[0].items():
+        if isinstance(value, float):
+            row[key] = float(np.mean([draw[key] for draw in rows]))
+    if "classes" in row:
+        row["classes"] = min(draw["classes"] for draw in rows)
+        row["histogram"] = [round(float(share), 4)
+                            for share in np.mean([draw["histogram"] for draw in rows], axis=0)]
+    row["fd_draws"] = [draw["fd"] for draw in rows]
+    row["fd_std"] = float(np.std(row["fd_draws"]))
+    return row
+
+
 def discriminator_accuracies(discriminator, candidates, real_images, real_labels, half):
     """D's balanced accuracy on the real images against each candidate set; a conditional D
     needs labels, so it leaves out the sets without them."""
@@ -212,8 +229,13 @@ def _number(value):
         else f"{value:.3g}"
 
 
+def _with_spread(row, key):
+    spread = row.get(f"{key}_std")
+    return _number(row[key]) + ("" if spread is None else f" +- {_number(spread)}")
+
+
 COLUMNS = [  # (key, title, width, the cell of a row)
-    ("fd", "FD", 9, lambda row: _number(row["fd"])),
+    ("fd", "FD", 9, lambda row: _with_spread(row, "fd")),
     ("kid", "KID", 17, lambda row: f"{_number(row['kid'])} +- {_number(row['kid_std'])}"),
     ("precision", "precision", 10, lambda row: f"{row['precision']:.3f}"),
     ("recall", "recall", 7, lambda row: f"{row['recall']:.3f}"),
@@ -225,20 +247,29 @@ COLUMNS = [  # (key, title, width, the cell of a row)
 ]
 
 
+def _count(row):
+    draws = len(row.get("fd_draws", ()))
+    return f"{draws} x {row['count']}" if draws > 1 else str(row["count"])
+
+
 def format_table(result):
     """The rows as a text table, the class histograms, and the legend of the columns shown."""
     rows = result["rows"]
     shown = [(key, "FCD" if key == "fd" and result["features"] == "classifier" else title,
               width, cell) for key, title, width, cell in COLUMNS
              if any(row.get(key) is not None for row in rows.values())]
-    labels = {name: f"{ROWS[name]} ({row['count']} vs {row['reference_count']})"
+    labels = {name: f"{ROWS[name]} ({_count(row)} vs {row['reference_count']})"
               for name, row in rows.items()}
     label_width = max(len(label) for label in labels.values())
-    lines = [" ".join([" " * label_width] + [title.rjust(width) for _, title, width, _ in shown])]
-    for name, row in rows.items():
-        cells = [(cell(row) if row.get(key) is not None else "-").rjust(width)
-                 for key, _, width, cell in shown]
-        lines.append(" ".join([labels[name].ljust(label_width)] + cells))
+    cells = {name: [cell(row) if row.get(key) is not None else "-"
+                    for key, _, _, cell in shown] for name, row in rows.items()}
+    widths = [max([width] + [len(row_cells[column]) for row_cells in cells.values()])
+              for column, (_, _, width, _) in enumerate(shown)]
+    lines = [" ".join([" " * label_width] + [title.rjust(width) for (_, title, _, _), width
+                                             in zip(shown, widths)])]
+    for name, row_cells in cells.items():
+        lines.append(" ".join([labels[name].ljust(label_width)]
+                              + [text.rjust(width) for text, width in zip(row_cells, widths)]))
     if "histogram" in rows["generated"]:
         lines += ["", "class histogram (share of samples per digit 0..9):"]
         for name, row in rows.items():
@@ -268,6 +299,11 @@ def parser():
                    help="how many images to generate, or to take from --samples "
                         "(default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    p.add_argument("--repeats", type=int, default=1, metavar="R",
+                   help="draw R sets of --n images from the run's generator (seeds --seed, "
+                        "--seed + 1, ...) and report each number's mean, with the FD's spread "
+                        "across the draws: a single draw of 1000 digits moves FCD by several "
+                        "points (default: %(default)s)")
     p.add_argument("--features", choices=("classifier", "discriminator"),
                    help="the network whose features the distances use: classifier (minigan's "
                         "MNIST classifier) or discriminator (a run's) (default: classifier "
@@ -289,20 +325,23 @@ def _run_config(run_dir):
 
 
 def _candidates(arguments):
-    """(uint8 images, labels or None, images per second or None, step or None): the run's
-    generated images, or the sample file's."""
+    """(draw, step or None): draw(seed) gives (uint8 images, labels or None, images per second
+    or None), the run's generated images for that seed or the sample file's."""
     if arguments.run:
         _run_config(arguments.run)
         run = load_run(arguments.run, use_ema=not arguments.no_ema)
         if run.spec.points:
             raise ValueError(f"{arguments.run!r} generates 2-D points, not images: its samples/ "
                              "folder has the scatter plots")
-        return (*generate(run, arguments.n, arguments.seed), run.step)
+        return (lambda seed: generate(run, arguments.n, seed)), run.step
+    if arguments.repeats > 1:
+        raise ValueError(f"--repeats {arguments.repeats} draws new images from a run's "
+                         "generator: pass --run DIR, or drop --repeats for a sample file")
     images = read_samples(arguments.samples)[:arguments.n]
     if len(images) < 8:
         raise ValueError(f"{arguments.samples!r} holds {len(images)} images: the metrics "
                          "need at least 8 (write 1000 with minigan.sample --n 1000)")
-    return images, None, None, None
+    return (lambda seed: (images, None, None)), None
 
 
 def _features(feature_name, discriminator, data_spec, images, arguments, notes):
@@ -330,11 +369,14 @@ def run_evaluation(arguments):
     if not 8 <= arguments.n <= MAX_IMAGES:
         raise ValueError(f"--n {arguments.n}: the metrics need between 8 and {MAX_IMAGES} "
                          "images")
+    if arguments.repeats < 1:
+        raise ValueError(f"--repeats must be 1 or more, got {arguments.repeats}")
     for folder in (arguments.run, arguments.discriminator):
         if folder is not None and not os.path.isdir(folder):
             raise FileNotFoundError(f"no run folder {folder!r}: pass the --out folder of "
                                     "python -m minigan.train")
-    images, labels, speed, step = _candidates(arguments)
+    draw, step = _candidates(arguments)
+    images, labels, speed = draw(arguments.seed)
     judge_dir = arguments.discriminator or arguments.run
     discriminator = load_discriminator(judge_dir) if judge_dir else None
     data_spec = arguments.data or (_run_config(judge_dir)["data"] if judge_dir else None)
@@ -348,8 +390,16 @@ def run_evaluation(arguments):
         notes.append("D acc left out: the conditional discriminator needs the samples' labels")
     rows = evaluate(images, real_images, network, labels, real_labels, discriminator, speed,
                     arguments.seed)
+    if arguments.repeats > 1:
+        draws = [rows["generated"]]
+        for seed in range(arguments.seed + 1, arguments.seed + arguments.repeats):
+            more, more_labels, more_speed = draw(seed)
+            draws.append(evaluate(more, real_images, network, more_labels, real_labels,
+                                  discriminator, more_speed, seed)["generated"])
+        rows["generated"] = pooled(draws)
     return {"source": arguments.run or arguments.samples, "step": step,
             "features": feature_name, "n": len(images), "seed": arguments.seed,
+            "repeats": arguments.repeats,
             "note": network.note, "notes": notes, "rows": rows}
 
 
