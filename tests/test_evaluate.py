@@ -12,7 +12,7 @@ import pytest
 
 from minigan import sample, train
 from minigan.data import mnist5k
-from minigan.evaluate import classifier_record, load_classifier, metrics, report
+from minigan.evaluate import classifier_record, load_classifier, metrics, report, table
 from minigan.evaluate.train_classifier import accuracy, split
 from minigan.evaluate.training import training_evaluator
 from minigan.gan import TrainConfig, Trainer
@@ -195,7 +195,7 @@ def test_repeats_report_the_mean_and_spread_of_single_draws(tiny_run, capsys):
     assert row["classes"] == min(single["classes"] for single in singles)
     assert sum(row["histogram"]) == pytest.approx(1, abs=1e-3)
     assert "generated (3 x 100 vs 1000)" in printed
-    assert f"{report._number(row['fd'])} +- {report._number(row['fd_std'])}" in printed
+    assert f"{table._number(row['fd'])} +- {table._number(row['fd_std'])}" in printed
 
 
 def test_unlabelled_images_are_measured_in_the_discriminator_features(tmp_path, capsys):
