@@ -28,11 +28,11 @@ def settings(config, names=("width", "batch_size", "loss", "lr_g", "lr_d", "beta
 def test_the_command_line_trains_the_sngan_recipe_by_default(tmp_path):
     trainer = new_run(tmp_path)
     assert trainer.config.recipe == "sngan"
-    assert settings(trainer.config) == dict(width=32, batch_size=32, loss="hinge", lr_g=8e-4,
+    assert settings(trainer.config) == dict(width=32, batch_size=64, loss="hinge", lr_g=8e-4,
                                             lr_d=1.6e-3, betas=(0.0, 0.9),
                                             lr_schedule="linear-decay")
     assert trainer.spec.discriminator_norm == "spectral"
-    assert trainer.total_steps == 17000
+    assert trainer.total_steps == 10000
     assert trainer.opt_d.param_groups[0]["lr"] == 1.6e-3
     assert trainer.opt_g.param_groups[0]["betas"] == (0.0, 0.9)
 
@@ -49,7 +49,7 @@ def test_recipe_dcgan_is_the_plain_dcgan(tmp_path):
 def test_the_flags_a_user_gives_win_over_the_recipe(tmp_path):
     trainer = new_run(tmp_path, "--width", "16", "--betas", "0.5", "0.99", "--lr-schedule",
                       "constant", "--steps", "7")
-    assert settings(trainer.config) == dict(width=16, batch_size=32, loss="hinge", lr_g=8e-4,
+    assert settings(trainer.config) == dict(width=16, batch_size=64, loss="hinge", lr_g=8e-4,
                                             lr_d=1.6e-3, betas=(0.5, 0.99),
                                             lr_schedule="constant")
     assert trainer.total_steps == 7
