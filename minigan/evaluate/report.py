@@ -33,7 +33,6 @@ from .table import format_table
 MAX_IMAGES = 100_000  # more no longer fit in memory with their features
 
 
-
 # -- the image sets ---------------------------------------------------------------------------
 def read_samples(path):
     """uint8 images (N, C, H, W) from an npz file with `images` (N, H, W) or (N, H, W, C)."""
