@@ -178,18 +178,19 @@ def test_a_sample_file_scores_as_the_run_it_came_from(tiny_run, run_scores, tmp_
     assert "d_accuracy" not in from_file["rows"]["generated"]  # no discriminator without a run
 
 
-def test_repeats_report_the_mean_and_spread_of_single_draws(tiny_run, capsys):
+def test_repeats_report_the_mean_and_spread_of_single_draws(tiny_run, tmp_path, capsys):
     singles = [report.run_evaluation(report.parser().parse_args(
         ["--run", str(tiny_run), "--n", "100", "--seed", str(seed)]))["rows"]["generated"]
         for seed in (3, 4, 5)]
-    assert report.main(["--run", str(tiny_run), "--n", "100", "--seed", "3", "--repeats", "3"]) == 0
-    printed = capsys.readouterr().out
-    result = report.run_evaluation(report.parser().parse_args(
-        ["--run", str(tiny_run), "--n", "100", "--seed", "3", "--repeats", "3"]))
-    row, draws = result["rows"]["generated"], [single["fd"] for single in singles]
+    path = tmp_path / "pooled.json"
+    assert report.main(["--run", str(tiny_run), "--n", "100", "--seed", "3", "--repeats", "3",
+                        "--json", str(path)]) == 0
+    printed, row = capsys.readouterr().out, json.loads(path.read_text())["rows"]["generated"]
+    draws = [single["fd"] for single in singles]
     assert row["fd_draws"] == draws
     assert len({single["kid"] for single in singles}) == 3  # each draw with its own seed
-    assert row["fd"] == pytest.approx(np.mean(draws)) and row["fd_std"] == pytest.approx(np.std(draws))
+    assert row["fd"] == pytest.approx(np.mean(draws))
+    assert row["fd_std"] == pytest.approx(np.std(draws))
     for key in ("kid", "precision", "recall", "confident", "kl", "d_accuracy"):
         assert row[key] == pytest.approx(np.mean([single[key] for single in singles])), key
     assert row["classes"] == min(single["classes"] for single in singles)
