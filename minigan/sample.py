@@ -9,7 +9,7 @@ import io
 import os
 import sys
 
-import numpy as np
+import numpy as np  # host side: the noise and labels, before they go to the backend
 
 from .creation import tensor
 from .gan.run_folder import load_run

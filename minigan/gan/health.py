@@ -13,7 +13,7 @@ when no evaluator runs: 0 when the samples are exactly as spread out as the data
 
 import math
 
-import numpy as np
+import numpy as np  # host side: the spreads of samples copied to the host once
 
 GRADIENT_FLOOR = 1e-12
 PERFECT = 0.999  # D(x) above it and D(G(z)) below 1 - PERFECT: a perfect discriminator

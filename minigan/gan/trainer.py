@@ -12,7 +12,7 @@ rank 0 alone writes files.
 import math
 import time
 
-import numpy as np
+import numpy as np  # host side: the data and its order, the fixed noise and labels
 
 from .. import backend, distributed
 from ..creation import manual_seed, randn, tensor
